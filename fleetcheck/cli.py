@@ -1,0 +1,260 @@
+"""The ``fleetcheck`` command: run, demo, checks, explain, clusters, snapshot, replay, report.
+
+Every subcommand validates its input before doing work and turns a
+:class:`ConfigError` into one line on stderr and exit code 2; no input
+error ever shows a traceback.
+
+Exit codes of ``fleetcheck run``: 0 the gate passed, 1 the gate failed
+(a finding at or above ``--fail-on``), 2 usage or configuration error,
+3 the scan could not decide (errors on more than ``--max-errors`` of the
+checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fleetcheck.errors import EXIT_CONFIG, ConfigError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_UNDECIDED = 3
+
+
+def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fleet", metavar="FILE", help="fleet file (default: every context of $KUBECONFIG)")
+    parser.add_argument(
+        "--snapshot", action="append", default=[], metavar="DIR", help="scan snapshot folders as the fleet (repeatable)"
+    )
+    parser.add_argument("--profile", metavar="NAME|FILE", help="profile for every cluster (default: the fleet's)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleetcheck",
+        description="Fleet conformance and gotcha-linting for Kubernetes: checks across every cluster, "
+        "12-factor scorecards.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="scan the fleet (pytest underneath; unknown args go to pytest)",
+        description="Scan every cluster of the fleet and write reports. Arguments fleetcheck "
+        "does not know are passed to pytest (e.g. -n auto, -k quota, -x).",
+    )
+    _add_fleet_options(run)
+    run.add_argument(
+        "--cluster",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="give verdicts only for matching clusters; fleet checks still compare with all",
+    )
+    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
+    run.add_argument(
+        "--checks", action="append", default=[], metavar="DIR", help="extra folder of check modules (repeatable)"
+    )
+    run.add_argument(
+        "--fail-on",
+        default="high",
+        choices=["critical", "high", "medium", "low", "info", "never"],
+        help="fail the gate on a finding at or above this severity (default: high)",
+    )
+    run.add_argument(
+        "--max-errors",
+        type=float,
+        default=0.5,
+        metavar="FRACTION",
+        help="exit 3 when more than this share of decided checks errored (default: 0.5)",
+    )
+
+    demo = sub.add_parser("demo", help="generate the demo fleet, serve it over HTTPS, scan it end to end")
+    demo.add_argument(
+        "--workdir",
+        default=".fleetcheck-demo",
+        metavar="DIR",
+        help="where the generated snapshots and kubeconfig go (default: .fleetcheck-demo)",
+    )
+    demo.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
+
+    checks = sub.add_parser("checks", help="list the check catalog")
+    checks.add_argument("--format", choices=["table", "json"], default="table")
+    checks.add_argument("--checks", action="append", default=[], metavar="DIR", help="extra folder of checks")
+
+    explain = sub.add_parser("explain", help="show a check's docs: what, why, fix, references, settings")
+    explain.add_argument("code", help="check code, e.g. FC-QUOTA-001")
+
+    clusters = sub.add_parser("clusters", help="list the fleet: source, profile, reachability, version")
+    _add_fleet_options(clusters)
+    clusters.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per-cluster probe timeout")
+
+    snapshot = sub.add_parser("snapshot", help="write a snapshot folder of one live cluster (read-only, no Secrets)")
+    snapshot.add_argument("--context", required=True, help="kubeconfig context to read")
+    snapshot.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG)")
+    snapshot.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write")
+    snapshot.add_argument("--name", help="cluster name in cluster.yaml (default: the context)")
+
+    replay = sub.add_parser("replay", help="serve snapshot folders as read-only Kubernetes API servers", add_help=False)
+    replay.add_argument("args", nargs=argparse.REMAINDER)
+
+    report = sub.add_parser("report", help="re-render reports from a saved results.json")
+    report.add_argument("results", metavar="RESULTS_JSON")
+    report.add_argument("--report-dir", default="reports", metavar="DIR")
+    return parser
+
+
+def _cmd_checks(args: argparse.Namespace) -> int:
+    from fleetcheck.catalog import check_dirs, load_catalog
+
+    catalog = load_catalog(check_dirs(args.checks))
+    specs = catalog.sorted()
+    if args.format == "json":
+        import orjson
+
+        payload = [s.info().model_dump() | {"reads": list(s.reads)} for s in specs]
+        sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return EXIT_OK
+    print(f"{'CODE':<14} {'FACTOR':<14} {'SEVERITY':<9} {'SCOPE':<8} TITLE")
+    for s in specs:
+        print(f"{s.code:<14} {s.factor:<14} {s.severity:<9} {s.scope:<8} {s.title}")
+    print(f"\n{len(specs)} checks")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from fleetcheck.catalog import load_catalog
+
+    catalog = load_catalog()
+    try:
+        spec = catalog.get(args.code)
+    except KeyError:
+        raise ConfigError(
+            "explain", "CODE", f"unknown check code {args.code!r}", "list the codes with 'fleetcheck checks'"
+        ) from None
+    print(f"{spec.code}  {spec.title}")
+    print(f"factor: {spec.factor}   default severity: {spec.severity}   scope: {spec.scope}")
+    if spec.reads:
+        print(f"reads: {', '.join(spec.reads)}")
+    for section in ("what", "why", "fix", "references"):
+        print(f"\n{section.capitalize()}:\n  " + getattr(spec.docs, section).replace("\n", "\n  "))
+    if spec.settings_model is not None:
+        print("\nSettings (profile: settings: {" + spec.code + ": {...}}):")
+        for name, field in spec.settings_model.model_fields.items():
+            print(f"  {name} = {field.default!r}  {field.description or ''}".rstrip())
+    return EXIT_OK
+
+
+def _validate_config(args: argparse.Namespace) -> None:
+    """Load fleet, profiles and catalog up front, so bad input is one line and exit 2."""
+    from fleetcheck.catalog import check_dirs, load_catalog
+    from fleetcheck.runstate import RunOptions, RunState
+
+    run = RunState(RunOptions(fleet_file=args.fleet, snapshots=tuple(args.snapshot), profile=args.profile))
+    catalog = load_catalog(check_dirs(getattr(args, "checks", [])))
+    for entry in run.fleet.clusters:
+        profile = run.profile_for(entry)
+        for spec in catalog.checks.values():
+            run.settings_for(spec, profile)
+        for code in [*profile.severity, *profile.settings]:
+            if "*" not in code and code not in catalog.checks:
+                raise ConfigError(
+                    profile.source,
+                    f"settings/severity.{code}",
+                    f"unknown check code {code!r}",
+                    "list the codes with 'fleetcheck checks'",
+                )
+
+
+def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
+    from fleetcheck.runner import run_scan
+
+    _validate_config(args)
+    return run_scan(
+        fleet=args.fleet,
+        snapshots=args.snapshot,
+        profile=args.profile,
+        clusters=args.cluster,
+        report_dir=Path(args.report_dir),
+        extra_checks=args.checks,
+        fail_on=args.fail_on,
+        max_errors=args.max_errors,
+        pytest_args=passthrough,
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from fleetcheck.demorun import run_demo
+
+    return run_demo(Path(args.workdir), Path(args.report_dir))
+
+
+def _cmd_clusters(args: argparse.Namespace) -> int:
+    from fleetcheck.inventory import print_clusters
+
+    return print_clusters(args.fleet, args.snapshot, args.profile, timeout=args.timeout)
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from fleetcheck.state.snapshot_writer import write_live_snapshot
+
+    kubeconfig = [Path(p) for p in args.kubeconfig.split(":")] if args.kubeconfig else None
+    path = write_live_snapshot(args.context, Path(args.output), kubeconfig=kubeconfig, name=args.name)
+    print(f"snapshot written: {path}")
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from fleetcheck.replay import main as replay_main
+
+    return replay_main(list(args.args))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from fleetcheck.reports import write_reports
+    from fleetcheck.reports.json_report import read_results_json
+
+    doc = read_results_json(Path(args.results))
+    for name, path in sorted(write_reports(doc, Path(args.report_dir)).items()):
+        print(f"{name}: {path}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fleetcheck`` console script."""
+    parser = _build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["replay"]:
+        args, passthrough = argparse.Namespace(command="replay", args=raw[1:]), []
+    elif raw[:1] == ["run"]:
+        args, passthrough = parser.parse_known_args(raw)
+    else:
+        args, passthrough = parser.parse_args(raw), []
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "checks": _cmd_checks,
+        "explain": _cmd_explain,
+        "demo": _cmd_demo,
+        "clusters": _cmd_clusters,
+        "snapshot": _cmd_snapshot,
+        "replay": _cmd_replay,
+        "report": _cmd_report,
+    }
+    try:
+        if args.command == "run":
+            return _cmd_run(args, passthrough)
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        print(f"fleetcheck: error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("fleetcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""The pytest plugin: options, parametrization over the fleet, verdict records, reports.
+
+Registered through the ``pytest11`` entry point, so plain ``pytest checks/``
+finds it. It is inert in a session that collects no fleetcheck check (the
+project's own tests, or any other suite in the same environment).
+
+Flow: ``pytest_generate_tests`` gives every check one case per selected
+cluster (ids are cluster names); the ``cluster`` fixture prefetches the
+kinds the check declared it reads, so a forbidden kind errors at setup;
+``pytest_runtest_makereport`` turns each case into a :class:`ResultRecord`
+(carried on the report so pytest-xdist brings it back to the controller);
+``pytest_sessionfinish`` scores and writes the reports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import BaseModel
+
+from fleetcheck.catalog import CheckSpec, spec_of
+from fleetcheck.errors import EXIT_CONFIG, ConfigError, FleetcheckError
+from fleetcheck.outcomes import CheckFailed
+from fleetcheck.registry.profile import Profile
+from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
+from fleetcheck.runstate import RunOptions, RunState
+from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
+from fleetcheck.view import ClusterView, FleetView
+
+__all__ = ["RECORD_ATTR", "build_document", "scored_document"]
+
+#: attribute on TestReport carrying the JSON record (survives xdist serialisation)
+RECORD_ATTR = "fleetcheck_record"
+_RUN_KEY = pytest.StashKey[RunState]()
+_RECORDS_KEY = pytest.StashKey[list[ResultRecord]]()
+_STARTED_KEY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Fleetcheck's options (also accepted by ``fleetcheck run``)."""
+    group = parser.getgroup("fleetcheck", "fleet conformance checks")
+    group.addoption("--fleet", metavar="FILE", help="fleet file (default: every context of $KUBECONFIG)")
+    group.addoption(
+        "--snapshot", action="append", default=[], metavar="DIR", help="scan snapshot folders as the fleet (repeatable)"
+    )
+    group.addoption("--profile", metavar="NAME|FILE", help="profile for every cluster (default: the fleet's)")
+    group.addoption(
+        "--cluster",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only give verdicts for matching clusters (repeatable); fleet checks still compare all",
+    )
+    group.addoption("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
+    group.addoption("--no-reports", action="store_true", help="write no report files")
+    group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
+    group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Create the run state; nothing is loaded until a check asks for a cluster."""
+    config.addinivalue_line("markers", "fleetcheck(code): a fleetcheck check (set by @fleetcheck.check)")
+    options = RunOptions(
+        fleet_file=config.getoption("fleet"),
+        snapshots=tuple(config.getoption("snapshot") or ()),
+        profile=config.getoption("profile"),
+        cluster_globs=tuple(config.getoption("cluster") or ()),
+        report_dir=Path(config.getoption("report_dir")),
+        connect_timeout=config.getoption("connect_timeout"),
+        read_timeout=config.getoption("read_timeout"),
+    )
+    config.stash[_RUN_KEY] = RunState(options)
+    config.stash[_RECORDS_KEY] = []
+    config.stash[_STARTED_KEY] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close connections and stop prefetching."""
+    run = config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        run.close()
+
+
+def _run(config: pytest.Config) -> RunState:
+    return config.stash[_RUN_KEY]
+
+
+def _exit_on_config_error(exc: ConfigError) -> None:
+    pytest.exit(f"fleetcheck: {exc.one_line()}", returncode=EXIT_CONFIG)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One case per selected cluster whose profile selects the check."""
+    if "cluster" not in metafunc.fixturenames:
+        return
+    spec = spec_of(metafunc.function)
+    run = _run(metafunc.config)
+    try:
+        clusters = run.selected()
+        names = [c.name for c in clusters if spec is None or run.profile_for(c).selects(spec.code)]
+    except ConfigError as exc:
+        _exit_on_config_error(exc)
+        return
+    metafunc.parametrize("cluster", names, ids=names, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group each cluster's cases (xdist ``--dist loadgroup`` keeps a cluster's cache on one worker)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "cluster" in callspec.params and spec_of(getattr(item, "function", None)):
+            item.add_marker(pytest.mark.xdist_group(str(callspec.params["cluster"])))
+
+
+def _kinds_for_cluster(session_items: list[pytest.Item], name: str) -> list[str]:
+    kinds: set[str] = set()
+    for item in session_items:
+        callspec = getattr(item, "callspec", None)
+        spec = spec_of(getattr(item, "function", None))
+        if spec is not None and callspec is not None and callspec.params.get("cluster") == name:
+            kinds.update(spec.reads)
+    return sorted(kinds)
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest) -> ClusterView:
+    """The cluster this case judges; the kinds the check reads are listed before it runs."""
+    name = str(request.param)
+    run = _run(request.config)
+    spec = spec_of(request.function)
+    try:
+        view = run.view(name)
+    except ConfigError as exc:
+        raise FleetcheckError(exc.one_line()) from None
+    if spec is None:
+        return view
+    if spec.scope == "live":
+        if not view.is_live:
+            pytest.skip("live check: needs a live API server; this cluster is a snapshot")
+        if not view.profile.probes.enabled:
+            pytest.skip(f"live probes are disabled by profile {view.profile.name}")
+    items = request.session.items
+    run.prefetch(name, _kinds_for_cluster(items, name)).result()
+    for kind in spec.reads:
+        view.state.fetch(kind)
+    return view
+
+
+@pytest.fixture(scope="session")
+def fleet(request: pytest.FixtureRequest) -> FleetView:
+    """Every registered cluster, for fleet comparisons."""
+    try:
+        return _run(request.config).fleet_view()
+    except ConfigError as exc:
+        raise FleetcheckError(exc.one_line()) from None
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, cluster: ClusterView) -> BaseModel | None:
+    """The check's thresholds under the cluster's profile (validated)."""
+    spec = spec_of(request.function)
+    if spec is None:
+        return None
+    try:
+        return _run(request.config).settings_for(spec, cluster.profile)
+    except ConfigError as exc:
+        raise FleetcheckError(exc.one_line()) from None
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+        return reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason
+    return str(longrepr or "")
+
+
+def _apply_waivers(record: ResultRecord, profile: Profile, today: date) -> ResultRecord:
+    """A matching, unexpired waiver turns ``fail`` into ``waived``; an expired one says so."""
+    import fnmatch
+
+    for waiver in profile.waivers:
+        if not waiver.matches(record.code, record.cluster):
+            continue
+        info = {"reason": waiver.reason, "expires": waiver.expires.isoformat(), "ticket": waiver.ticket or ""}
+        if waiver.expired(today):
+            record.message += f" (waiver expired {waiver.expires.isoformat()}: {waiver.reason})"
+            record.waiver = {**info, "status": "expired"}
+            continue
+        if waiver.objects is not None and record.objects:
+            pattern = waiver.objects
+            left = [o for o in record.objects if not fnmatch.fnmatchcase(o, pattern)]
+            if left:
+                record.objects = left
+                record.message += f" ({len(left)} objects not covered by the waiver for {pattern})"
+                continue
+        record.outcome = "waived"
+        record.waiver = {**info, "status": "active"}
+        return record
+    return record
+
+
+def _record_for(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, spec: CheckSpec, cluster_name: str
+) -> ResultRecord:
+    run = _run(item.config)
+    entry = run.fleet.get(cluster_name)
+    profile = run.profile_for(entry)
+    severity = profile.severity_of(spec.code, spec.severity)
+    extra: dict[str, Any] = {}
+    objects: list[str] = []
+    if report.skipped:
+        outcome, message = "skip", _skip_reason(report)
+    elif report.passed:
+        outcome, message = "pass", spec.success
+    else:
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, CheckFailed):
+            outcome, message, objects = "fail", exc.message, exc.objects
+        elif isinstance(exc, AssertionError) and report.when == "call":
+            outcome, message = "fail", str(exc).split("\nassert ")[0].strip() or "assertion failed"
+        elif isinstance(exc, KindUnavailable | FleetcheckError):
+            outcome, message = "error", str(exc)
+            if isinstance(exc, ClusterUnreachable):
+                extra["unreachable"] = True
+        else:
+            outcome = "error"
+            message = f"internal error in {spec.code}: {type(exc).__name__}: {exc}" if exc else "unknown error"
+    state = run.state(cluster_name)
+    try:
+        extra["server_version"] = state.version.git_version if not extra.get("unreachable") else None
+    except FleetcheckError:
+        extra["server_version"] = None
+    record = ResultRecord(
+        cluster=cluster_name,
+        code=spec.code,
+        factor=spec.factor,
+        severity=severity,
+        outcome=outcome,
+        message=" ".join(message.split()) if outcome != "fail" else message.strip(),
+        objects=objects,
+        title=spec.title,
+        scope=spec.scope,
+        duration_s=round(report.duration, 4),
+        **extra,
+    )
+    if record.outcome == "fail":
+        record = _apply_waivers(record, profile, datetime.now(UTC).date())
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Attach the verdict record to the report that decides the case."""
+    report: pytest.TestReport = yield
+    spec = spec_of(getattr(item, "function", None))
+    callspec = getattr(item, "callspec", None)
+    if spec is None or callspec is None or "cluster" not in callspec.params:
+        return report
+    deciding = report.when == "call" or (report.when == "setup" and not report.passed)
+    if deciding:
+        record = _record_for(item, call, report, spec, str(callspec.params["cluster"]))
+        setattr(report, RECORD_ATTR, record.model_dump_json())
+        if record.outcome in ("fail", "error", "waived"):
+            # a verdict, not a crash: show the finding instead of a traceback
+            report.longrepr = f"{spec.code} [{record.cluster}] {record.outcome}: {record.message}"
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect records on the controller (or the only process)."""
+    payload = getattr(report, RECORD_ATTR, None)
+    if payload and _CONFIG is not None:
+        _CONFIG.stash[_RECORDS_KEY].append(ResultRecord.model_validate(orjson.loads(payload)))
+
+
+_CONFIG: pytest.Config | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the config for :func:`pytest_runtest_logreport`, which is not given it."""
+    global _CONFIG
+    _CONFIG = session.config
+
+
+def build_document(config: pytest.Config) -> ResultsDocument | None:
+    """The run's ``results.json`` document, or None when no check ran."""
+    records = config.stash[_RECORDS_KEY]
+    if not records:
+        return None
+    run = _run(config)
+    order = {name: i for i, name in enumerate(run.fleet.names())}
+    records = sorted(records, key=lambda r: (order.get(r.cluster, 1 << 30), r.code))
+    checks = {s.code: s.info() for s in _specs(config)}
+    clusters = []
+    for entry in run.fleet.clusters:
+        mine = [r for r in records if r.cluster == entry.name]
+        if not mine:
+            continue
+        versions = [str(v) for r in mine if (v := getattr(r, "server_version", None))]
+        decided = [r for r in mine if r.outcome != "skip"]
+        unreachable = bool(decided) and all(getattr(r, "unreachable", False) for r in decided)
+        clusters.append(
+            ClusterSummary(
+                name=entry.name,
+                labels=dict(entry.labels),
+                profile=entry.profile,
+                source=entry.source,
+                server_version=versions[0] if versions else None,
+                reachable=not unreachable,
+            )
+        )
+    return ResultsDocument(
+        started=config.stash[_STARTED_KEY],
+        finished=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        profile=run.default_profile_name,
+        clusters=clusters,
+        results=records,
+        checks=dict(sorted(checks.items())),
+    )
+
+
+def _specs(config: pytest.Config) -> list[CheckSpec]:
+    session_items: list[pytest.Item] = getattr(config, "_fleetcheck_items", [])
+    seen: dict[str, CheckSpec] = {}
+    for item in session_items:
+        spec = spec_of(getattr(item, "function", None))
+        if spec is not None:
+            seen[spec.code] = spec
+    return list(seen.values())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the collected checks for the catalog part of ``results.json``."""
+    session.config._fleetcheck_items = list(session.items)  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Score and write reports (on the controller only, never on xdist workers)."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        doc = build_document(config)
+    except ConfigError:
+        return
+    if doc is None:
+        return
+    from fleetcheck.scoring import score_document
+
+    scored = score_document(doc)
+    config.stash[_DOC_KEY] = scored
+    config.stash[_PATHS_KEY] = {}
+    if not config.getoption("no_reports"):
+        from fleetcheck.reports import write_reports
+
+        paths = write_reports(scored, _run(config).options.report_dir)
+        config.stash[_PATHS_KEY] = {k: str(v) for k, v in paths.items()}
+
+
+_PATHS_KEY = pytest.StashKey[dict[str, str]]()
+_DOC_KEY = pytest.StashKey[ResultsDocument]()
+
+
+def scored_document(config: pytest.Config) -> ResultsDocument | None:
+    """The scored document of a finished session (None when no check ran)."""
+    return config.stash.get(_DOC_KEY, None)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The fleet summary table, then where the reports are."""
+    doc = config.stash.get(_DOC_KEY, None)
+    if doc is None:
+        return
+    from fleetcheck.reports.terminal import render_summary
+
+    color = terminalreporter.isatty and os.environ.get("NO_COLOR") is None
+    width = getattr(terminalreporter, "_tw", None)
+    fullwidth = width.fullwidth if width is not None else 100
+    terminalreporter.write_sep("=", "fleetcheck summary")
+    terminalreporter.write_line(render_summary(doc, color=color, width=fullwidth))
+    for name, path in sorted(config.stash[_PATHS_KEY].items()):
+        terminalreporter.write_line(f"{name}: {path}")

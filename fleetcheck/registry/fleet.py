@@ -1,0 +1,305 @@
+"""The fleet: every registered cluster, how to reach it, its labels and profile.
+
+Three ways in, one model out: a ``fleet.yaml``; no fleet file at all (every
+context of the merged kubeconfig is a cluster, as the seed's
+``kubectl --context`` loop did); or ``--snapshot DIR`` folders. Every
+input problem is a one-line :class:`ConfigError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fleetcheck.errors import ConfigError
+from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
+from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
+
+__all__ = ["ClusterEntry", "DeclaredFacts", "Fleet", "FleetFile", "load_fleet"]
+
+_FIX = "see 'Fleet file' in the README for the allowed fields"
+_NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$"
+
+
+def _labels_to_str(value: Any) -> Any:
+    """YAML turns ``expires: 2027-01-01`` into a date and ``tier: 1`` into an int; labels are strings."""
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, date | datetime):
+                out[key] = item.isoformat()
+            elif isinstance(item, bool):
+                out[key] = str(item).lower()
+            elif isinstance(item, int | float):
+                out[key] = str(item)
+            else:
+                out[key] = item
+        return out
+    return value
+
+
+class DeclaredFacts(BaseModel):
+    """Facts the API cannot show (managed control planes, network endpoints)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_username_prefix: str | None = None
+    #: ``host:port`` of the cluster's DNS service as reachable from the runner (FC-DNS-004)
+    dns_endpoint: str | None = None
+    #: the structured authentication config, when the API server uses ``--authentication-config``
+    authentication_config: str | None = None
+
+
+class ClusterSpec(BaseModel):
+    """One ``clusters:`` entry of a fleet file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_NAME_PATTERN)
+    context: str | None = None
+    kubeconfig: str | None = None
+    snapshot: str | None = None
+    profile: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
+
+    _coerce_labels = field_validator("labels", mode="before")(_labels_to_str)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> ClusterSpec:
+        if self.snapshot and (self.context or self.kubeconfig):
+            raise ValueError("give either 'snapshot' or 'context'/'kubeconfig', not both")
+        return self
+
+
+class FleetDefaults(BaseModel):
+    """``defaults:`` of a fleet file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str = "default"
+    kubeconfig: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    _coerce_labels = field_validator("labels", mode="before")(_labels_to_str)
+
+
+class FleetFile(BaseModel):
+    """A ``fleet.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(default=1, ge=1, le=1)
+    defaults: FleetDefaults = Field(default_factory=FleetDefaults)
+    clusters: list[ClusterSpec] = Field(default_factory=list)
+
+
+class ClusterEntry(BaseModel):
+    """A resolved cluster: name, how to reach it, labels, profile, declared facts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    context: str | None = None
+    kubeconfig: tuple[str, ...] = ()
+    snapshot: str | None = None
+    profile: str = "default"
+    labels: dict[str, str] = Field(default_factory=dict)
+    facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
+    #: where the registry learned of it: ``fleet.yaml``, ``kubeconfig``, ``snapshot``
+    source: str = ""
+    server: str | None = None
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Backed by a snapshot folder rather than a live API server."""
+        return self.snapshot is not None
+
+
+class Fleet(BaseModel):
+    """Every cluster of the run, in a stable order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    clusters: tuple[ClusterEntry, ...]
+    source: str
+    default_profile: str = "default"
+
+    def names(self) -> list[str]:
+        """Cluster names in registry order."""
+        return [c.name for c in self.clusters]
+
+    def get(self, name: str) -> ClusterEntry:
+        """The cluster called ``name``."""
+        for cluster in self.clusters:
+            if cluster.name == name:
+                return cluster
+        raise KeyError(name)
+
+    def matching(self, globs: list[str] | None) -> list[ClusterEntry]:
+        """Clusters whose name matches any glob (all when none given)."""
+        if not globs:
+            return list(self.clusters)
+        return [c for c in self.clusters if any(fnmatch.fnmatchcase(c.name, g) for g in globs)]
+
+
+def _resolve_path(value: str, base: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _from_kubeconfig(merged: MergedKubeconfig, profile: str) -> Fleet:
+    contexts = merged.contexts
+    if not contexts:
+        raise ConfigError(
+            merged.describe(),
+            "contexts",
+            "the kubeconfig has no contexts",
+            "add a context, pass --fleet FILE, or --snapshot DIR",
+        )
+    entries = [
+        ClusterEntry(
+            name=ctx,
+            context=ctx,
+            kubeconfig=tuple(str(p) for p in merged.paths),
+            profile=profile,
+            source="kubeconfig",
+            server=merged.server_of(ctx),
+        )
+        for ctx in contexts
+    ]
+    return Fleet(clusters=tuple(entries), source=f"kubeconfig {merged.describe()}", default_profile=profile)
+
+
+def _from_snapshots(dirs: list[Path], profile: str) -> Fleet:
+    from fleetcheck.state.snapshot import read_cluster_file  # local: the registry does not need the loader
+
+    entries: list[ClusterEntry] = []
+    seen: dict[str, Path] = {}
+    for folder in dirs:
+        if not folder.is_dir():
+            raise ConfigError(folder, "--snapshot", "snapshot folder not found", "pass a folder of kubectl output")
+        meta = read_cluster_file(folder)
+        name = meta.name or folder.resolve().name
+        if name in seen:
+            raise ConfigError(
+                folder,
+                "name",
+                f"cluster name {name!r} also used by {seen[name]}",
+                "give one of them another 'name' in its cluster.yaml",
+            )
+        seen[name] = folder
+        entries.append(
+            ClusterEntry(name=name, snapshot=str(folder), labels=dict(meta.labels), profile=profile, source="snapshot")
+        )
+    return Fleet(clusters=tuple(entries), source="snapshots", default_profile=profile)
+
+
+def _from_file(path: Path, profile_override: str | None) -> Fleet:
+    raw = read_yaml_mapping(path, "fleet file")
+    try:
+        spec = FleetFile.model_validate(raw)
+    except ValidationError as exc:
+        raise config_error_from_validation(path, exc, _FIX) from None
+    base = path.parent
+    merged_cache: dict[tuple[str, ...], MergedKubeconfig] = {}
+    entries: list[ClusterEntry] = []
+    seen: dict[str, int] = {}
+    for index, cluster in enumerate(spec.clusters):
+        where = f"clusters[{index}]"
+        if cluster.name in seen:
+            raise ConfigError(
+                path,
+                f"{where}.name",
+                f"duplicate cluster name {cluster.name!r} (also clusters[{seen[cluster.name]}])",
+                "cluster names must be unique",
+            )
+        seen[cluster.name] = index
+        profile = profile_override or cluster.profile or spec.defaults.profile
+        labels = {**spec.defaults.labels, **cluster.labels}
+        if cluster.snapshot:
+            folder = _resolve_path(cluster.snapshot, base)
+            if not folder.is_dir():
+                raise ConfigError(
+                    path,
+                    f"{where}.snapshot",
+                    f"folder {folder} not found",
+                    "point 'snapshot' at a folder of kubectl output",
+                )
+            entries.append(
+                ClusterEntry(
+                    name=cluster.name,
+                    snapshot=str(folder),
+                    profile=profile,
+                    labels=labels,
+                    facts=cluster.facts,
+                    source=f"fleet file {path.name}",
+                )
+            )
+            continue
+        kube_ref = cluster.kubeconfig or spec.defaults.kubeconfig
+        if kube_ref:
+            paths = [_resolve_path(p, base) for p in kube_ref.split(":") if p]
+            field = f"{where}.kubeconfig" if cluster.kubeconfig else "defaults.kubeconfig"
+            for kpath in paths:
+                if not kpath.is_file():
+                    raise ConfigError(path, field, f"kubeconfig {kpath} not found", "fix the path or remove the field")
+        else:
+            paths = default_kubeconfig_paths()
+        key = tuple(str(p) for p in paths)
+        if key not in merged_cache:
+            merged_cache[key] = merge_kubeconfigs(paths, referenced_by=str(path))
+        merged = merged_cache[key]
+        context = cluster.context or cluster.name
+        if context not in merged.contexts:
+            known = ", ".join(merged.contexts[:8]) + (" ..." if len(merged.contexts) > 8 else "")
+            raise ConfigError(
+                path,
+                f"{where}.context",
+                f"context {context!r} is not in {merged.describe()}",
+                f"use one of: {known}" if known else "add the context to the kubeconfig",
+            )
+        entries.append(
+            ClusterEntry(
+                name=cluster.name,
+                context=context,
+                kubeconfig=key,
+                profile=profile,
+                labels=labels,
+                facts=cluster.facts,
+                source=f"fleet file {path.name}",
+                server=merged.server_of(context),
+            )
+        )
+    if not entries:
+        raise ConfigError(path, "clusters", "the fleet file lists no clusters", "add at least one cluster")
+    return Fleet(clusters=tuple(entries), source=str(path), default_profile=profile_override or spec.defaults.profile)
+
+
+def load_fleet(
+    fleet_file: str | Path | None = None,
+    *,
+    snapshots: list[str | Path] | None = None,
+    kubeconfig: list[Path] | None = None,
+    profile: str | None = None,
+) -> Fleet:
+    """Build the fleet from snapshots, a fleet file, or the kubeconfig's contexts (in that order)."""
+    if snapshots:
+        if fleet_file:
+            raise ConfigError(
+                str(fleet_file),
+                "--snapshot",
+                "give either --fleet or --snapshot, not both",
+                "drop one of the two options",
+            )
+        return _from_snapshots([Path(s) for s in snapshots], profile or "default")
+    if fleet_file:
+        return _from_file(Path(fleet_file), profile)
+    merged = merge_kubeconfigs(kubeconfig or default_kubeconfig_paths())
+    return _from_kubeconfig(merged, profile or "default")

@@ -1,0 +1,126 @@
+"""Read a user's YAML file and turn pydantic errors into one-line :class:`ConfigError`.
+
+Shared by the fleet file, profiles and snapshot ``cluster.yaml`` so every
+input error reads the same way: ``file: field: problem (fix: ...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from fleetcheck.errors import ConfigError
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "AliasBombError",
+    "config_error_from_validation",
+    "expanded_node_count",
+    "read_yaml_mapping",
+]
+
+#: A fleet file or profile larger than this is not something a person wrote.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+_MAX_NODES = 200_000
+
+
+class AliasBombError(yaml.YAMLError):
+    """A document whose aliases expand it far beyond its size (billion laughs), or refer to themselves."""
+
+
+def expanded_node_count(root: yaml.Node) -> tuple[int, int]:
+    """(nodes once every alias is expanded, distinct nodes) of a composed document.
+
+    Aliases are shared node objects, so the expanded count is computed with
+    one memoised walk over the distinct nodes: linear in the file, however
+    large the expansion. An alias that refers to its own ancestor (a
+    recursive structure) raises :class:`AliasBombError`: nothing fleetcheck
+    reads may be infinite.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise AliasBombError("a YAML alias refers to its own parent (a recursive structure)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in sizes)
+    return sizes[id(root)], len(sizes)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs (billion laughs) by counting nodes as if aliases were expanded."""
+
+    def construct_document(self, node: Any) -> Any:
+        expanded, _distinct = expanded_node_count(node)
+        if expanded > _MAX_NODES:
+            raise AliasBombError(f"expands to {expanded} YAML nodes, over the limit of {_MAX_NODES} (an alias bomb?)")
+        return super().construct_document(node)
+
+
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """Parse ``path`` as one YAML mapping, or raise a one-line :class:`ConfigError`."""
+    if not path.is_file():
+        raise ConfigError(path, "", f"{what} not found", f"check the path, or create the {what}")
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise ConfigError(path, "", f"{what} is {size} bytes (limit {MAX_INPUT_BYTES})", "split it up")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", f"{what} is not UTF-8 text", "save it as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_BoundedLoader)
+    except AliasBombError as exc:
+        raise ConfigError(path, "", f"refused: {exc}", "write the values out instead of nesting YAML aliases") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, where, f"invalid YAML: {problem}", "fix the YAML syntax") from None
+    except RecursionError:
+        raise ConfigError(path, "", "YAML nested too deeply", "flatten the file") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, "(top)", f"must be a mapping, got {type(data).__name__}", f"see the {what} reference")
+    return data
+
+
+def config_error_from_validation(path: Path | str, exc: ValidationError, fix: str) -> ConfigError:
+    """The first pydantic error as a :class:`ConfigError` naming the dotted field."""
+    err = exc.errors()[0]
+    loc = err.get("loc", ())
+    field = ""
+    for part in loc:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    problem = str(err.get("msg", "invalid value"))
+    if err.get("type") == "extra_forbidden":
+        problem = "unknown field"
+    elif err.get("type") == "missing":
+        problem = "required field is missing"
+    value = err.get("input")
+    if err.get("type") not in {"missing", "extra_forbidden"} and isinstance(value, str | int | float | bool):
+        shown = repr(value)
+        problem += f" (got {shown[:60]}{'...' if len(shown) > 60 else ''})"
+    return ConfigError(path, field or "(top)", problem, fix)

@@ -1,0 +1,190 @@
+"""The state of one fleetcheck run: fleet, profiles, cluster states, check settings.
+
+One object per pytest session, kept in the session's stash by the plugin.
+It builds everything lazily (a run that collects no checks loads nothing),
+opens one :class:`ClusterState` per cluster on first use, and prefetches
+the kinds the selected checks read, concurrently, so that each kind is
+listed once per cluster however many checks read it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from fleetcheck.catalog import CheckSpec
+from fleetcheck.errors import ConfigError
+from fleetcheck.kinds import ResourceRef
+from fleetcheck.registry.fleet import ClusterEntry, Fleet, load_fleet
+from fleetcheck.registry.kubeconfig import merge_kubeconfigs
+from fleetcheck.registry.profile import Profile, load_profile
+from fleetcheck.registry.yamlfile import config_error_from_validation
+from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
+from fleetcheck.view import ClusterView, FleetView
+
+__all__ = ["BrokenClusterState", "RunOptions", "RunState"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for (pytest options or CLI flags)."""
+
+    fleet_file: str | None = None
+    snapshots: tuple[str, ...] = ()
+    profile: str | None = None
+    cluster_globs: tuple[str, ...] = ()
+    report_dir: Path = Path("reports")
+    prefetch_workers: int = 8
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+class BrokenClusterState(ClusterState):
+    """A cluster whose state could not even be opened (bad credentials in its kubeconfig, bad snapshot).
+
+    Every read raises, so its checks become ``error`` with the reason, and the
+    rest of the fleet is scanned as usual.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name)
+        self.reason = reason
+
+    def _fetch(self, ref: ResourceRef) -> KindList:
+        raise ClusterUnreachable(self.name, ref, self.reason)
+
+    @property
+    def version(self) -> ServerVersion:
+        """Never known."""
+        raise ClusterUnreachable(self.name, ResourceRef("", "v1", "version", "Version", False), self.reason)
+
+    @property
+    def server_time(self) -> datetime:
+        """Never known."""
+        raise ClusterUnreachable(self.name, ResourceRef("", "v1", "version", "Version", False), self.reason)
+
+
+@dataclass
+class RunState:
+    """Lazily built fleet, profiles and states for one run."""
+
+    options: RunOptions
+    _fleet: Fleet | None = None
+    _profiles: dict[str, Profile] = field(default_factory=dict)
+    _states: dict[str, ClusterState] = field(default_factory=dict)
+    _views: dict[str, ClusterView] = field(default_factory=dict)
+    _prefetch: dict[str, Future[None]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _pool: ThreadPoolExecutor | None = None
+
+    @property
+    def fleet(self) -> Fleet:
+        """The registry (loaded on first use; raises :class:`ConfigError`)."""
+        with self._lock:
+            if self._fleet is None:
+                opts = self.options
+                self._fleet = load_fleet(opts.fleet_file, snapshots=list(opts.snapshots) or None, profile=opts.profile)
+            return self._fleet
+
+    @property
+    def default_profile_name(self) -> str:
+        """The run's profile as named in ``results.json``."""
+        return self.options.profile or self.fleet.default_profile
+
+    def selected(self) -> list[ClusterEntry]:
+        """Clusters that get verdicts (``--cluster`` globs); fleet checks still compare with all."""
+        return self.fleet.matching(list(self.options.cluster_globs))
+
+    def profile(self, name: str) -> Profile:
+        """A profile by name or path, loaded once."""
+        with self._lock:
+            if name not in self._profiles:
+                self._profiles[name] = load_profile(name)
+            return self._profiles[name]
+
+    def profile_for(self, entry: ClusterEntry) -> Profile:
+        """The profile judging ``entry``."""
+        return self.profile(entry.profile)
+
+    def settings_for(self, spec: CheckSpec, profile: Profile) -> BaseModel | None:
+        """The check's settings under ``profile``, validated against the check's model."""
+        if spec.settings_model is None:
+            return None
+        raw = profile.settings.get(spec.code, {})
+        try:
+            return spec.settings_model.model_validate(raw)
+        except ValidationError as exc:
+            error = config_error_from_validation(
+                profile.source or profile.name, exc, f"see 'fleetcheck explain {spec.code}' for its settings"
+            )
+            raise ConfigError(error.source, f"settings.{spec.code}.{error.field}", error.problem, error.fix) from None
+
+    def state(self, name: str) -> ClusterState:
+        """The cluster's state, opened on first use; never raises (a broken cluster errors per check)."""
+        with self._lock:
+            if name not in self._states:
+                self._states[name] = self._open(self.fleet.get(name))
+            return self._states[name]
+
+    def _open(self, entry: ClusterEntry) -> ClusterState:
+        try:
+            if entry.snapshot is not None:
+                from fleetcheck.state.snapshot import load_snapshot
+                from fleetcheck.state.snapshot_state import SnapshotClusterState
+
+                return SnapshotClusterState(load_snapshot(entry.snapshot))
+            from fleetcheck.state.live import LiveClusterState, LiveOptions
+
+            merged = merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
+            options = LiveOptions(connect_timeout=self.options.connect_timeout, read_timeout=self.options.read_timeout)
+            return LiveClusterState(entry.name, merged, entry.context or entry.name, options)
+        except ConfigError as exc:
+            return BrokenClusterState(entry.name, exc.one_line())
+
+    def view(self, name: str) -> ClusterView:
+        """The :class:`ClusterView` checks receive."""
+        with self._lock:
+            if name not in self._views:
+                entry = self.fleet.get(name)
+                self._views[name] = ClusterView(entry, self.profile_for(entry), self.state(name))
+            return self._views[name]
+
+    def fleet_view(self) -> FleetView:
+        """Every registered cluster (not only ``--cluster`` ones): comparisons need them all."""
+        return FleetView([self.view(name) for name in self.fleet.names()])
+
+    def prefetch(self, name: str, kinds: Iterable[str]) -> Future[None]:
+        """List ``kinds`` of cluster ``name`` in the background, once; errors are cached per kind."""
+        with self._lock:
+            if name in self._prefetch:
+                return self._prefetch[name]
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.options.prefetch_workers, thread_name_prefix="fleetcheck-prefetch"
+                )
+            state = self.state(name)
+            wanted = sorted(set(kinds))
+
+            def run() -> None:
+                for kind in wanted:
+                    try:
+                        state.fetch(kind)
+                    except Exception:
+                        continue
+
+            future = self._pool.submit(run)
+            self._prefetch[name] = future
+            return future
+
+    def close(self) -> None:
+        """Stop prefetching and close connections."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        for state in self._states.values():
+            state.close()

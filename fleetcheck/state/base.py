@@ -1,0 +1,163 @@
+"""The read-only view of one cluster that every check reads.
+
+A :class:`ClusterState` lists each kind at most once per run (thread-safe),
+remembers why a kind could not be read, and answers the same questions
+whether it is backed by a live API server or by a snapshot folder. Checks
+never see which.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fleetcheck.errors import FleetcheckError
+from fleetcheck.kinds import ResourceRef, parse_kind
+
+__all__ = [
+    "ClusterState",
+    "ClusterUnreachable",
+    "KindList",
+    "KindUnavailable",
+    "ServerVersion",
+]
+
+Obj = dict[str, Any]
+
+
+class KindUnavailable(FleetcheckError):
+    """A kind could not be read: forbidden, unauthorized, timeout, server error.
+
+    Checks that need the kind become ``error`` with this message; it names
+    the verb and resource so the reader can fix the scan's RBAC.
+    """
+
+    def __init__(self, cluster: str, ref: ResourceRef, reason: str, status: int | None = None) -> None:
+        self.cluster = cluster
+        self.ref = ref
+        self.reason = reason
+        self.status = status
+        super().__init__(f"cannot list {ref.spec} on {cluster}: {reason}")
+
+
+class ClusterUnreachable(KindUnavailable):
+    """The API server itself could not be reached (refused, TLS, DNS, timeout)."""
+
+
+@dataclass(frozen=True)
+class ServerVersion:
+    """The parts of ``/version`` checks use."""
+
+    major: int
+    minor: int
+    git_version: str
+
+    @classmethod
+    def parse(cls, payload: Obj | str) -> ServerVersion:
+        """From a ``/version`` object or a ``v1.31.4`` string; tolerant of ``1.21+`` and vendor suffixes."""
+        if isinstance(payload, str):
+            text = payload.strip().lstrip("v")
+            parts = text.split(".")
+            major = int("".join(ch for ch in parts[0] if ch.isdigit()) or 0)
+            minor = int("".join(ch for ch in (parts[1] if len(parts) > 1 else "0") if ch.isdigit()) or 0)
+            return cls(major, minor, payload.strip() if payload.startswith("v") else "v" + text)
+        git = str(payload.get("gitVersion", ""))
+        major_s = "".join(ch for ch in str(payload.get("major", "")) if ch.isdigit())
+        minor_s = "".join(ch for ch in str(payload.get("minor", "")) if ch.isdigit())
+        if major_s and minor_s:
+            return cls(int(major_s), int(minor_s), git or f"v{major_s}.{minor_s}.0")
+        return cls.parse(git)
+
+    @property
+    def minor_version(self) -> str:
+        """``1.31``."""
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass
+class KindList:
+    """The objects of one kind, with when the server said they were read.
+
+    ``served`` is False when the kind is not installed (no CRD): an empty
+    list that means "not there", distinct from "installed, zero objects".
+    """
+
+    ref: ResourceRef
+    items: list[Obj]
+    served: bool = True
+    read_at: datetime | None = None
+    requests: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ClusterState(ABC):
+    """Cached, read-only access to one cluster's objects.
+
+    Subclasses implement :meth:`_fetch`; this class guarantees each kind is
+    fetched once, errors are remembered (not retried by every check), and
+    concurrent callers wait for the one fetch in flight.
+    """
+
+    #: True when backed by a live API server (live probes may run).
+    is_live: bool = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._cache: dict[str, KindList | KindUnavailable] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- what subclasses provide -------------------------------------------------
+    @abstractmethod
+    def _fetch(self, ref: ResourceRef) -> KindList:
+        """List every object of ``ref``; raise :class:`KindUnavailable` when it cannot."""
+
+    @property
+    @abstractmethod
+    def version(self) -> ServerVersion:
+        """The server's version (``/version``, or the snapshot's)."""
+
+    @property
+    @abstractmethod
+    def server_time(self) -> datetime:
+        """The cluster's "now": the API server's clock at read, or the snapshot's capture time."""
+
+    # -- what checks use ---------------------------------------------------------
+    def fetch(self, kind: str | ResourceRef) -> KindList:
+        """The cached :class:`KindList` for ``kind``, fetching it on first use."""
+        ref = parse_kind(kind)
+        with self._guard:
+            lock = self._locks.setdefault(ref.key, threading.Lock())
+        with lock:
+            cached = self._cache.get(ref.key)
+            if cached is None:
+                try:
+                    cached = self._fetch(ref)
+                except KindUnavailable as exc:
+                    cached = exc
+                self._cache[ref.key] = cached
+        if isinstance(cached, KindUnavailable):
+            raise cached
+        return cached
+
+    def list(self, kind: str | ResourceRef) -> list[Obj]:
+        """All objects of ``kind`` (empty when none, or when the kind is not installed)."""
+        return self.fetch(kind).items
+
+    def serves(self, kind: str | ResourceRef) -> bool:
+        """Whether the cluster serves ``kind`` at all (a CRD is installed)."""
+        return self.fetch(kind).served
+
+    def read_time(self, kind: str | ResourceRef) -> datetime:
+        """The server's clock when ``kind`` was read (falls back to :attr:`server_time`)."""
+        return self.fetch(kind).read_at or self.server_time
+
+    def fetched_kinds(self) -> dict[str, KindList | KindUnavailable]:
+        """What has been fetched so far (for snapshots and diagnostics)."""
+        return dict(self._cache)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most states hold nothing
+        """Release connections; the default holds none."""

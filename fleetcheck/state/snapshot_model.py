@@ -1,0 +1,42 @@
+"""What a snapshot folder holds once loaded: objects by kind, plus capture facts.
+
+Kept apart from the loader so that the replay server and the snapshot-backed
+:class:`~fleetcheck.state.base.ClusterState` share one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fleetcheck.kinds import ResourceRef
+
+__all__ = ["Snapshot"]
+
+
+@dataclass
+class Snapshot:
+    """One captured cluster.
+
+    ``objects`` maps :attr:`ResourceRef.key` (version-agnostic, legacy groups
+    folded into modern ones) to the objects of that kind, each a plain dict
+    exactly as kubectl printed it. ``refs`` gives, per key, the resource as
+    the snapshot served it (group, version from the objects' ``apiVersion``,
+    kind, and whether it is namespaced).
+    """
+
+    name: str
+    path: Path | None
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    refs: dict[str, ResourceRef] = field(default_factory=dict)
+    captured: datetime | None = None
+    #: where ``captured`` came from: ``cluster.yaml``, ``meta/query-time.json``, ``newest timestamp`` ...
+    captured_source: str = ""
+    #: the ``/version`` object (``major``, ``minor``, ``gitVersion``, ...) when known
+    server_version: dict[str, Any] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    #: files read, and files skipped with the reason (shown by ``fleetcheck clusters``)
+    files_read: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,127 @@
+"""The scorecard in a real headless Chromium: it renders, drills down, runs no injected script, fetches nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetcheck.reports.html import write_html
+from fleetcheck.results import FACTORS, ResultsDocument
+
+CHROMIUM = os.environ.get("FLEETCHECK_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(CHROMIUM):
+    pytest.skip(f"no Chromium at {CHROMIUM} (set FLEETCHECK_CHROMIUM)", allow_module_level=True)
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A fresh profile's page that records dialogs and refuses every request not for a file: URL."""
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            dialogs: list[str] = []
+            outside: list[str] = []
+
+            def route(route: Any) -> None:
+                if route.request.url.startswith("file:"):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            yield page, dialogs, outside
+        finally:
+            context.close()
+
+
+def test_scorecard_in_chromium(
+    scored: ResultsDocument, xss: str, tmp_path: Path, browser_page: tuple[Any, list[str], list[str]]
+) -> None:
+    page, dialogs, outside = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    html = write_html(scored, tmp_path / "scorecard.html")
+    page.goto(html.as_uri())
+
+    # the matrix: 12 factor columns, one row per cluster
+    heads = page.locator("#matrix-table thead th.f").all_inner_texts()
+    assert [h.strip() for h in heads] == list(FACTORS)
+    rows = page.locator("#matrix-table tbody tr")
+    assert rows.count() == len(scored.clusters)
+    assert rows.first.locator("td.cell").count() == 12
+
+    # the XSS label is shown as text, and nothing ran
+    label = page.locator("#matrix-table .lv", has_text="alert(1)")
+    assert label.first.inner_text() == xss
+    assert page.evaluate("document.querySelectorAll('script').length") == 1
+
+    # sorting by score puts the lowest first
+    page.locator("#matrix-table thead th", has_text="Score").click()
+    first = page.locator("#matrix-table tbody tr").first.locator("td.c-name a").inner_text()
+    assert first == min(scored.clusters, key=lambda c: c.score if c.score is not None else -1).name
+
+    # grouping by env inserts group headers
+    page.select_option("#group-by", label="env")
+    assert page.locator("#matrix-table tr.group").count() == len({c.labels.get("env") for c in scored.clusters})
+    assert "env = prod" in page.locator("#matrix-table tr.group").all_inner_texts()[-1]
+
+    # filtering hides rows
+    page.fill("#filter", "edge")
+    assert page.locator("#matrix-table tbody tr:not(.group):visible").count() == 1
+    page.fill("#filter", "")
+
+    # drill down: the matrix link opens the cluster's details
+    details = page.locator("#cluster-prod-eu-west > details")
+    assert details.get_attribute("open") is None
+    page.locator("#matrix-table a[href='#cluster-prod-eu-west']").click()
+    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    assert details.locator("article.finding").first.is_visible()
+    assert details.locator(".cap").inner_text().startswith("Grade limited")
+    body = details.inner_text().lower()  # h4 headings are text-transform: uppercase
+    assert "could not decide" in body and "waived" in body and "ops-1234" in body
+
+    # a failure's doc link opens the check reference
+    details.locator("a.why").first.click()
+    page.wait_for_function("location.hash.startsWith('#check-')")
+    target = page.evaluate("decodeURIComponent(location.hash.slice(1))")
+    assert page.locator(f"details[id='{target}']").get_attribute("open") is not None
+
+    page.goto(html.as_uri() + "#cluster-prod-eu-west")
+    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    page.screenshot(path=str(tmp_path / "scorecard-cluster.png"))
+    page.goto(html.as_uri())
+    shot = tmp_path / "scorecard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    page.emulate_media(media="print")
+    page.screenshot(path=str(tmp_path / "scorecard-print.png"), full_page=True)
+
+    assert dialogs == [], "a script from the data ran"
+    assert outside == [], f"the page tried to fetch {outside}"
+    assert errors == []
