@@ -28,7 +28,7 @@ import orjson
 from fleetcheck.kinds import KNOWN_KINDS, ResourceRef, canonical_key, is_builtin, ref_for_object
 from fleetcheck.state.snapshot_model import Snapshot
 
-from .selectors import FieldRequirement, LabelRequirement, field_value
+from .selectors import FieldRequirement, LabelRequirement, field_value, supported_fields
 
 __all__ = [
     "ClusterPages",
@@ -120,6 +120,8 @@ class KindPages:
     #: per namespace, the [start, end) slice of the sorted objects
     spans: dict[str, tuple[int, int]]
     index: dict[tuple[str, str], int]
+    #: per object, the values of the kind's selectable fields beyond name/namespace (``spec.nodeName`` ...)
+    fields: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def list_kind(self) -> str:
@@ -147,26 +149,18 @@ class KindPages:
             candidates = range(start, end)
         if not labels and not fields:
             return candidates
-        chosen: list[int] = []
-        parsed: dict[int, Obj] = {}
-        for i in candidates:
-            if labels and not all(req.matches(self.labels[i]) for req in labels):
-                continue
-            if fields and not all(req.matches(self._field(i, req.field, parsed)) for req in fields):
-                continue
-            chosen.append(i)
-        return chosen
+        return [
+            i for i in candidates
+            if all(req.matches(self.labels[i]) for req in labels)
+            and all(req.matches(self._field(i, req.field)) for req in fields)
+        ]
 
-    def _field(self, i: int, path: str, parsed: dict[int, Obj]) -> str:
+    def _field(self, i: int, path: str) -> str:
         if path == "metadata.name":
             return self.names[i]
         if path == "metadata.namespace":
             return self.namespaces[i]
-        # Rare (status.phase, spec.nodeName ...): parse the one object, once per request.
-        obj = parsed.get(i)
-        if obj is None:
-            obj = parsed[i] = orjson.loads(self.bodies[i])
-        return field_value(obj, path)
+        return self.fields[i].get(path, "") if self.fields else ""
 
     def find(self, namespace: str | None, name: str) -> int | None:
         """Index of one object by namespace (ignored for cluster-scoped kinds) and name."""
@@ -376,7 +370,11 @@ def _render_kind(ref: ResourceRef, objects: Iterable[Obj], rebase: TimeRebaser) 
     ordered = sorted(by_key.items(), key=lambda item: item[0])
     bodies: list[bytes] = []
     spans: dict[str, tuple[int, int]] = {}
+    selectable = sorted(supported_fields(ref.key) - {"metadata.name", "metadata.namespace"})
+    fields: list[dict[str, str]] = []
     for i, ((namespace, _name), (obj, _labels)) in enumerate(ordered):
+        if selectable:
+            fields.append({path: field_value(obj, path) for path in selectable})
         if obj.get("apiVersion") != group_version or obj.get("kind") != ref.kind:
             obj = {**obj, "apiVersion": group_version, "kind": ref.kind}
         bodies.append(rebase(render_json(obj)))
@@ -390,6 +388,7 @@ def _render_kind(ref: ResourceRef, objects: Iterable[Obj], rebase: TimeRebaser) 
         labels=[labels for _, (_, labels) in ordered],
         spans=spans,
         index={key: i for i, (key, _) in enumerate(ordered)},
+        fields=fields,
     )
     return pages, newest
 

@@ -144,6 +144,8 @@ class LiveClusterState(ClusterState):
                     reason = f"TLS verification failed talking to {self.server}"
                 elif isinstance(cause, urllib3.exceptions.ReadTimeoutError):
                     raise KindUnavailable(self.name, ref, f"read timed out after {opts.read_timeout:g} s") from None
+                elif isinstance(cause, urllib3.exceptions.NewConnectionError):  # subclasses ConnectTimeoutError
+                    reason = f"cannot connect to {self.server} (connection refused or no route)"
                 elif isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
                     reason = f"connect to {self.server} timed out after {opts.connect_timeout:g} s"
                 elif isinstance(cause, urllib3.exceptions.ProtocolError):
