@@ -142,8 +142,8 @@ def parse_apiserver_argv(argv: Sequence[str]) -> list[tuple[str, str]]:
     are both read; a boolean flag or a flag followed by another flag gets
     ``"true"``. Repeated flags are all kept (``--oidc-required-claim``).
 
-    >>> parse_apiserver_argv(["/go-runner", "--also-stdout", "/usr/local/bin/kube-apiserver", "--oidc-client-id", "k8s"])
-    [('oidc-client-id', 'k8s')]
+    >>> parse_apiserver_argv(["/go-runner", "--also-stdout", "/usr/local/bin/kube-apiserver", "--oidc-client-id", "k"])
+    [('oidc-client-id', 'k')]
     """
     tokens = _expand_shell(argv)
     start = 0

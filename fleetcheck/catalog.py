@@ -230,7 +230,10 @@ def check_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
             ) from None
         location = Path(getattr(module, "__file__", "") or "")
         dirs.append(location.parent if location.name == "__init__.py" else location)
-    dirs.extend(Path(p) for p in extra)
+    for folder in map(Path, extra):
+        if not folder.exists():  # a typo must not quietly scan without the user's checks
+            raise ConfigError(folder, "--checks", "folder of checks not found", "pass a folder of test_*.py modules")
+        dirs.append(folder)
     return dirs
 
 
@@ -272,12 +275,13 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
             spec = spec_of(obj)
             if spec is None or obj.__module__ != module.__name__:
                 continue
-            if spec.code in catalog.checks and catalog.checks[spec.code].path != spec.path:
-                other = catalog.checks[spec.code].path
+            known = catalog.checks.get(spec.code)
+            if known is not None and (known.path, known.function) != (spec.path, spec.function):
+                # the same function under a second name is fine; two functions with one code are not
                 raise ConfigError(
                     path,
                     spec.function,
-                    f"check code {spec.code} is also declared in {other}",
+                    f"check code {spec.code} is also declared by {known.function} in {known.path}",
                     "codes are unique; pick a new one",
                 )
             catalog.checks[spec.code] = spec

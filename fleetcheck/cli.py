@@ -73,6 +73,19 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FRACTION",
         help="exit 3 when more than this share of decided checks errored (default: 0.5)",
     )
+    run.add_argument("--min-grade", choices=["A", "B", "C", "D"], help="fail the gate when a cluster grades lower")
+    run.add_argument(
+        "--baseline", metavar="RESULTS_JSON", help="fail only on findings new or worse than in an earlier results.json"
+    )
+    run.add_argument("--shard", metavar="K/N", help="scan the K-th of N deterministic slices of the fleet")
+
+    diff = sub.add_parser("diff", help="what changed between two runs: new, fixed, unchanged findings per cluster")
+    diff.add_argument("old", metavar="OLD_RESULTS_JSON")
+    diff.add_argument("new", metavar="NEW_RESULTS_JSON")
+
+    merge = sub.add_parser("merge", help="join shards' results.json into one run and render its reports")
+    merge.add_argument("results", nargs="+", metavar="RESULTS_JSON")
+    merge.add_argument("--report-dir", default="reports", metavar="DIR")
 
     demo = sub.add_parser("demo", help="generate the demo fleet, serve it over HTTPS, scan it end to end")
     demo.add_argument(
@@ -161,14 +174,15 @@ def _validate_config(args: argparse.Namespace) -> None:
         profile = run.profile_for(entry)
         for spec in catalog.checks.values():
             run.settings_for(spec, profile)
-        for code in [*profile.severity, *profile.settings]:
-            if "*" not in code and code not in catalog.checks:
-                raise ConfigError(
-                    profile.source,
-                    f"settings/severity.{code}",
-                    f"unknown check code {code!r}",
-                    "list the codes with 'fleetcheck checks'",
-                )
+        for section, codes in (("severity", profile.severity), ("settings", profile.settings)):
+            for code in codes:
+                if "*" not in code and code not in catalog.checks:
+                    raise ConfigError(
+                        profile.source,
+                        f"{section}.{code}",
+                        f"unknown check code {code!r}",
+                        "list the codes with 'fleetcheck checks'",
+                    )
 
 
 def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
@@ -185,6 +199,9 @@ def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
         fail_on=args.fail_on,
         max_errors=args.max_errors,
         pytest_args=passthrough,
+        baseline=Path(args.baseline) if args.baseline else None,
+        min_grade=args.min_grade,
+        shard=args.shard,
     )
 
 
@@ -215,6 +232,38 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return replay_main(list(args.args))
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from fleetcheck.findings import diff_documents
+    from fleetcheck.reports.json_report import read_results_json
+
+    diff = diff_documents(read_results_json(Path(args.old)), read_results_json(Path(args.new)))
+    clusters = sorted({f.cluster for f in diff.new + diff.worse + diff.fixed + diff.unchanged})
+    for cluster in clusters:
+        rows = [("new", diff.new), ("worse", diff.worse), ("fixed", diff.fixed), ("unchanged", diff.unchanged)]
+        counts = ", ".join(f"{len([f for f in group if f.cluster == cluster])} {label}" for label, group in rows)
+        print(f"{cluster}: {counts}")
+        for label, group in rows[:3]:
+            for finding in group:
+                if finding.cluster == cluster:
+                    print(f"  {label:<6} {finding.code} [{finding.severity}] {finding.object or '(cluster)'}")
+    print(
+        f"total: {len(diff.new)} new, {len(diff.worse)} worse, {len(diff.fixed)} fixed, {len(diff.unchanged)} unchanged"
+    )
+    return EXIT_GATE_FAILED if diff.blocking else EXIT_OK
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from fleetcheck.merge import merge_documents
+    from fleetcheck.reports import write_reports
+    from fleetcheck.reports.json_report import read_results_json
+
+    paths = [Path(p) for p in args.results]
+    merged = merge_documents([read_results_json(p) for p in paths], paths)
+    for name, path in sorted(write_reports(merged, Path(args.report_dir)).items()):
+        print(f"{name}: {path}")
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from fleetcheck.reports import write_reports
     from fleetcheck.reports.json_report import read_results_json
@@ -230,11 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw[:1] == ["replay"]:
-        args, passthrough = argparse.Namespace(command="replay", args=raw[1:]), []
+        args, passthrough = argparse.Namespace(command="replay", args=raw[1:]), list[str]()
     elif raw[:1] == ["run"]:
         args, passthrough = parser.parse_known_args(raw)
     else:
-        args, passthrough = parser.parse_args(raw), []
+        args, passthrough = parser.parse_args(raw), list[str]()
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "checks": _cmd_checks,
         "explain": _cmd_explain,
@@ -243,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "snapshot": _cmd_snapshot,
         "replay": _cmd_replay,
         "report": _cmd_report,
+        "diff": _cmd_diff,
+        "merge": _cmd_merge,
     }
     try:
         if args.command == "run":

@@ -38,6 +38,8 @@ __all__ = [
     "normalize_pattern",
     "parse_image_ref",
     "pattern_is_concrete",
+    "pattern_registry",
+    "registry_key",
 ]
 
 #: How Docker Hub is named once normalised.
@@ -76,16 +78,25 @@ class ImageRefError(ValueError):
 
 
 def canonical_registry(host: str) -> str:
-    """A registry host as compared: lower case (DNS is case-insensitive), Docker Hub aliases as ``docker.io``."""
-    lowered = host.lower()
-    return DOCKER_HUB if lowered in DOCKER_HUB_ALIASES else lowered
+    """A registry host with every Docker Hub alias (any case) named ``docker.io``; others as written.
+
+    Case is kept: ``Foo/bar`` names registry ``Foo`` while ``foo/bar`` is a
+    Docker Hub image, so lower-casing would change what a reference means.
+    Comparisons use :func:`registry_key`.
+    """
+    return DOCKER_HUB if host.lower() in DOCKER_HUB_ALIASES else host
+
+
+def registry_key(host: str) -> str:
+    """A registry host as compared: canonical and lower case (DNS names are case-insensitive)."""
+    return canonical_registry(host).lower()
 
 
 @dataclass(frozen=True)
 class ImageRef:
     """A parsed, normalised image reference.
 
-    ``registry`` is canonical (:func:`canonical_registry`); ``path`` is the
+    ``registry`` is canonical (:func:`canonical_registry`, case kept); ``path`` is the
     repository inside it (``library/nginx``). ``registry_explicit`` tells
     whether the reference named its registry or Docker Hub was implied.
     """
@@ -148,9 +159,7 @@ def _split_domain(name: str) -> tuple[str, str, bool]:
     """distribution/reference's ``splitDockerDomain``: (domain, remainder, explicit)."""
     slash = name.find("/")
     first = name[:slash] if slash >= 0 else ""
-    is_domain = slash >= 0 and (
-        any(ch in first for ch in ".:") or first == "localhost" or first.lower() != first
-    )
+    is_domain = slash >= 0 and (any(ch in first for ch in ".:") or first == "localhost" or first.lower() != first)
     if not is_domain:
         domain, remainder, explicit = DOCKER_HUB, name, False
     else:
@@ -206,22 +215,30 @@ def normalize_pattern(pattern: str) -> str:
             text = text[len(scheme) :]
     text = text.rstrip("/")
     registry, sep, path = text.partition("/")
-    return canonical_registry(registry) + sep + path
+    return registry_key(registry) + sep + path
+
+
+def pattern_registry(pattern: str) -> str:
+    """The registry part of a pattern, as compared (``https://Index.Docker.io/library/*`` -> ``docker.io``)."""
+    return normalize_pattern(pattern).partition("/")[0]
 
 
 def pattern_is_concrete(pattern: str) -> bool:
     """Whether the pattern names one registry (no glob in its registry part), so it can be probed."""
-    registry = normalize_pattern(pattern).partition("/")[0]
+    registry = pattern_registry(pattern)
     return bool(registry) and not (_GLOB_CHARS & set(registry)) and bool(_DOMAIN_ONLY.match(registry))
 
 
 def matching_pattern(ref: ImageRef, patterns: Iterable[str]) -> str | None:
     """The first pattern that allows ``ref`` (as written in the profile), or ``None``."""
+    registry = registry_key(ref.registry)
+    name = f"{registry}/{ref.path}"
+    full = name + str(ref)[len(ref.name) :]
     for pattern in patterns:
         normal = normalize_pattern(pattern)
         if "/" in normal:
-            if fnmatch.fnmatchcase(ref.name, normal) or fnmatch.fnmatchcase(str(ref), normal):
+            if fnmatch.fnmatchcase(name, normal) or fnmatch.fnmatchcase(full, normal):
                 return pattern
-        elif fnmatch.fnmatchcase(ref.registry, normal):
+        elif fnmatch.fnmatchcase(registry, normal):
             return pattern
     return None

@@ -29,7 +29,7 @@ from fleetcheck.errors import EXIT_CONFIG, ConfigError, FleetcheckError
 from fleetcheck.outcomes import CheckFailed
 from fleetcheck.registry.profile import Profile
 from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
-from fleetcheck.runstate import RunOptions, RunState
+from fleetcheck.runstate import RunOptions, RunState, parse_shard
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
 from fleetcheck.view import ClusterView, FleetView
 
@@ -59,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
     group.addoption("--no-reports", action="store_true", help="write no report files")
+    group.addoption("--shard", metavar="K/N", help="give verdicts for the K-th of N slices of the fleet")
     group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
     group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
 
@@ -74,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir=Path(config.getoption("report_dir")),
         connect_timeout=config.getoption("connect_timeout"),
         read_timeout=config.getoption("read_timeout"),
+        shard=parse_shard(config.getoption("shard")) if config.getoption("shard") else None,
     )
     config.stash[_RUN_KEY] = RunState(options)
     config.stash[_RECORDS_KEY] = []
@@ -95,9 +97,19 @@ def _exit_on_config_error(exc: ConfigError) -> None:
     pytest.exit(f"fleetcheck: {exc.one_line()}", returncode=EXIT_CONFIG)
 
 
+def _parametrizes_cluster_itself(metafunc: pytest.Metafunc) -> bool:
+    """A test that parametrizes its own ``cluster`` argument is not a check (and must not load the fleet)."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        names = [n.strip() for n in argnames.split(",")] if isinstance(argnames, str) else list(argnames)
+        if "cluster" in names:
+            return True
+    return False
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One case per selected cluster whose profile selects the check."""
-    if "cluster" not in metafunc.fixturenames:
+    if "cluster" not in metafunc.fixturenames or _parametrizes_cluster_itself(metafunc):
         return
     spec = spec_of(metafunc.function)
     run = _run(metafunc.config)
@@ -111,11 +123,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group each cluster's cases (xdist ``--dist loadgroup`` keeps a cluster's cache on one worker)."""
+    """Drop checks no selected cluster runs; group each cluster's cases for xdist ``--dist loadgroup``."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and "cluster" in callspec.params and spec_of(getattr(item, "function", None)):
-            item.add_marker(pytest.mark.xdist_group(str(callspec.params["cluster"])))
+        is_check = spec_of(getattr(item, "function", None)) is not None
+        if is_check and callspec is not None and "cluster" in callspec.params:
+            param = callspec.params["cluster"]
+            if not isinstance(param, str):  # the empty parameter set: no cluster's profile selects it
+                dropped.append(item)
+                continue
+            item.add_marker(pytest.mark.xdist_group(param))
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _kinds_for_cluster(session_items: list[pytest.Item], name: str) -> list[str]:
@@ -261,7 +284,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     spec = spec_of(getattr(item, "function", None))
     callspec = getattr(item, "callspec", None)
-    if spec is None or callspec is None or "cluster" not in callspec.params:
+    if spec is None or callspec is None or not isinstance(callspec.params.get("cluster"), str):
         return report
     deciding = report.when == "call" or (report.when == "setup" and not report.passed)
     if deciding:
@@ -317,7 +340,11 @@ def build_document(config: pytest.Config) -> ResultsDocument | None:
                 reachable=not unreachable,
             )
         )
+    extra: dict[str, Any] = {"fleet_order": run.fleet.names(), "waivers": _waiver_report(run, records)}
+    if run.options.shard is not None:
+        extra["shard"] = f"{run.options.shard[0]}/{run.options.shard[1]}"
     return ResultsDocument(
+        **extra,
         started=config.stash[_STARTED_KEY],
         finished=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         profile=run.default_profile_name,
@@ -325,6 +352,45 @@ def build_document(config: pytest.Config) -> ResultsDocument | None:
         results=records,
         checks=dict(sorted(checks.items())),
     )
+
+
+def _waiver_report(run: RunState, records: list[ResultRecord]) -> list[dict[str, Any]]:
+    """Every waiver of the profiles in use: active (matched a finding), expired, or stale (matched nothing)."""
+    report: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for entry in run.fleet.clusters:
+        profile = run.profile_for(entry)
+        if profile.name in seen:
+            continue
+        seen.add(profile.name)
+        for waiver in profile.waivers:
+            hits = [
+                r
+                for r in records
+                if r.waiver and r.waiver.get("reason") == waiver.reason and waiver.matches(r.code, r.cluster)
+            ]
+            if any(r.waiver and r.waiver.get("status") == "expired" for r in hits) or waiver.expired(
+                datetime.now(UTC).date()
+            ):
+                status = "expired"
+            elif hits:
+                status = "active"
+            else:
+                status = "stale"
+            report.append(
+                {
+                    "profile": profile.name,
+                    "code": waiver.code,
+                    "clusters": waiver.clusters,
+                    "objects": waiver.objects or "",
+                    "reason": waiver.reason,
+                    "expires": waiver.expires.isoformat(),
+                    "ticket": waiver.ticket or "",
+                    "status": status,
+                    "matched": len(hits),
+                }
+            )
+    return report
 
 
 def _specs(config: pytest.Config) -> list[CheckSpec]:
@@ -387,5 +453,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     fullwidth = width.fullwidth if width is not None else 100
     terminalreporter.write_sep("=", "fleetcheck summary")
     terminalreporter.write_line(render_summary(doc, color=color, width=fullwidth))
+    for waiver in getattr(doc, "waivers", None) or []:
+        if waiver["status"] != "active":
+            terminalreporter.write_line(
+                f"waiver {waiver['status']}: {waiver['code']} on {waiver['clusters']} ({waiver['reason']}, "
+                f"expires {waiver['expires']}) in profile {waiver['profile']}"
+            )
     for name, path in sorted(config.stash[_PATHS_KEY].items()):
         terminalreporter.write_line(f"{name}: {path}")

@@ -15,9 +15,10 @@ import pytest
 
 from fleetcheck.catalog import check_dirs
 from fleetcheck.errors import EXIT_CONFIG
-from fleetcheck.results import SEVERITIES, ResultsDocument
+from fleetcheck.gate import evaluate_gate
+from fleetcheck.results import ResultsDocument
 
-__all__ = ["DocumentCatcher", "gate_exit_code", "pytest_args_for", "run_scan"]
+__all__ = ["DocumentCatcher", "pytest_args_for", "run_scan"]
 
 _INI = Path(__file__).resolve().parent / "pytest-run.ini"
 
@@ -66,25 +67,6 @@ def pytest_args_for(
     return args + passthrough
 
 
-def gate_exit_code(doc: ResultsDocument | None, fail_on: str, max_errors: float) -> tuple[int, str]:
-    """0 passed, 1 gate failed, 3 could not decide; with a one-line reason."""
-    if doc is None:
-        return 3, "no check ran: nothing was decided"
-    decided = [r for r in doc.results if r.outcome in ("pass", "fail", "error")]
-    errors = [r for r in decided if r.outcome == "error"]
-    if decided and len(errors) / len(decided) > max_errors:
-        return 3, f"{len(errors)} of {len(decided)} checks errored (over {max_errors:.0%}): the scan could not decide"
-    if fail_on == "never":
-        return 0, "gate disabled (--fail-on never)"
-    limit = SEVERITIES.index(fail_on)
-    blocking = [r for r in doc.results if r.outcome == "fail" and SEVERITIES.index(r.severity) <= limit]
-    if blocking:
-        codes = sorted({r.code for r in blocking})
-        shown = ", ".join(codes[:8]) + (" ..." if len(codes) > 8 else "")
-        return 1, f"{len(blocking)} findings at or above {fail_on} ({shown})"
-    return 0, f"no finding at or above {fail_on}"
-
-
 def run_scan(
     *,
     fleet: str | None,
@@ -96,8 +78,14 @@ def run_scan(
     fail_on: str = "high",
     max_errors: float = 0.5,
     pytest_args: Sequence[str] = (),
+    baseline: Path | None = None,
+    min_grade: str | None = None,
+    shard: str | None = None,
 ) -> int:
     """Run the scan and return the gate's exit code."""
+    from fleetcheck.reports.json_report import read_results_json
+
+    baseline_doc = read_results_json(baseline) if baseline is not None else None
     args = pytest_args_for(
         fleet=fleet,
         snapshots=snapshots,
@@ -105,7 +93,7 @@ def run_scan(
         clusters=clusters,
         report_dir=report_dir,
         extra_checks=extra_checks,
-        passthrough=pytest_args,
+        passthrough=[*pytest_args, *(["--shard", shard] if shard else [])],
     )
     catcher = DocumentCatcher()
     ret = pytest.main(args, plugins=[catcher])
@@ -113,9 +101,11 @@ def run_scan(
         return EXIT_CONFIG
     if ret == pytest.ExitCode.INTERRUPTED:
         return 130
-    code, reason = gate_exit_code(catcher.document, fail_on, max_errors)
-    print(
-        f"fleetcheck gate: {'passed' if code == 0 else 'FAILED' if code == 1 else 'UNDECIDED'}: {reason}",
-        file=sys.stderr if code else sys.stdout,
+    gate = evaluate_gate(
+        catcher.document, fail_on=fail_on, max_errors=max_errors, baseline=baseline_doc, min_grade=min_grade
     )
-    return code
+    for line in gate.details:
+        print(f"fleetcheck gate: {line}")
+    verdict = {0: "passed", 1: "FAILED"}.get(gate.code, "UNDECIDED")
+    print(f"fleetcheck gate: {verdict}: {gate.reason}", file=sys.stderr if gate.code else sys.stdout)
+    return gate.code

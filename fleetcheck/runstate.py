@@ -28,7 +28,28 @@ from fleetcheck.registry.yamlfile import config_error_from_validation
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
 from fleetcheck.view import ClusterView, FleetView
 
-__all__ = ["BrokenClusterState", "RunOptions", "RunState"]
+__all__ = ["BrokenClusterState", "RunOptions", "RunState", "parse_shard", "shard_slice"]
+
+
+def shard_slice(names: list[str], k: int, n: int) -> list[str]:
+    """The k-th (1-based) of n slices: every n-th name in sorted order.
+
+    Sorting makes the split independent of the order clusters are listed in;
+    every cluster is in exactly one slice.
+    """
+    return [name for i, name in enumerate(sorted(names)) if i % n == k - 1]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` -> (2, 3); raises :class:`ConfigError` on anything else."""
+    try:
+        k_text, n_text = text.split("/", 1)
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise ConfigError("--shard", "K/N", f"{text!r} is not K/N", "write e.g. --shard 1/3") from None
+    if not 1 <= k <= n:
+        raise ConfigError("--shard", "K/N", f"{text!r}: K must be between 1 and N", "write e.g. --shard 1/3")
+    return k, n
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,8 @@ class RunOptions:
     profile: str | None = None
     cluster_globs: tuple[str, ...] = ()
     report_dir: Path = Path("reports")
+    #: (k, n): scan the k-th (1-based) of n slices of the fleet
+    shard: tuple[int, int] | None = None
     prefetch_workers: int = 8
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -98,8 +121,13 @@ class RunState:
         return self.options.profile or self.fleet.default_profile
 
     def selected(self) -> list[ClusterEntry]:
-        """Clusters that get verdicts (``--cluster`` globs); fleet checks still compare with all."""
-        return self.fleet.matching(list(self.options.cluster_globs))
+        """Clusters that get verdicts (``--cluster`` globs, ``--shard``); fleet checks still compare with all."""
+        chosen = self.fleet.matching(list(self.options.cluster_globs))
+        if self.options.shard is None:
+            return chosen
+        k, n = self.options.shard
+        mine = set(shard_slice(self.fleet.names(), k, n))
+        return [c for c in chosen if c.name in mine]
 
     def profile(self, name: str) -> Profile:
         """A profile by name or path, loaded once."""

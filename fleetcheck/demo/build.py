@@ -34,6 +34,7 @@ __all__ = [
     "NodeSlot",
     "Obj",
     "digest_of",
+    "owner_reference",
 ]
 
 Obj = dict[str, Any]
@@ -73,6 +74,7 @@ class ClusterPlan:
     """
 
     name: str
+    captured: datetime
     region: str
     registry: str
     labels: dict[str, str]
@@ -102,8 +104,8 @@ class ClusterPlan:
     bsl_available: bool = True
     hourly_schedule: bool = False
     newest_backup_failed: bool = False
-    #: namespaces no unpaused Schedule covers (a paused one still lists them)
-    backup_excluded: tuple[str, ...] = ()
+    #: team-namespace indexes no unpaused Schedule covers (a paused one still lists them)
+    backup_excluded: tuple[int, ...] = ()
     #: days between the newest Completed restore and capture
     last_restore_days: float = 24.0
     #: share of team Deployments applied by hand rather than by Argo CD
@@ -144,7 +146,7 @@ class NodeSlot:
 
     @property
     def pod_cidr(self) -> str:
-        """This node's /24 of the cluster CIDR 10.64.0.0/12."""
+        """The node's /24 of the cluster CIDR 10.64.0.0/12."""
         return f"10.{64 + self.index // 256}.{self.index % 256}.0/24"
 
     def next_pod_ip(self) -> str:
@@ -168,6 +170,7 @@ class ClusterBuild:
         self.system_namespaces: list[str] = []
         self._rv = 4100
         self._key_cache: dict[tuple[str, str], str] = {}
+        self._pools: dict[bool, list[NodeSlot]] = {}
 
     # -- collecting objects ------------------------------------------------------
     def add(self, obj: Obj) -> Obj:
@@ -200,6 +203,15 @@ class ClusterBuild:
         """How many objects of ``key`` there are so far."""
         return len(self.items(key))
 
+    def placement_pool(self, *, workers_only: bool) -> list[NodeSlot]:
+        """Nodes new pods may land on (workers first); computed once, as nodes never change after creation."""
+        pool = self._pools.get(workers_only)
+        if pool is None:
+            pool = [n for n in self.nodes if n.schedulable and (not workers_only or not n.control_plane)]
+            pool = pool or [n for n in self.nodes if n.schedulable] or self.nodes
+            self._pools[workers_only] = pool
+        return pool
+
     # -- identities --------------------------------------------------------------
     def uid(self) -> str:
         """A random, seeded UUIDv4 string."""
@@ -212,7 +224,12 @@ class ClusterBuild:
 
     def suffix(self, length: int = 5) -> str:
         """A generated-name suffix (``-x7k2p``) or pod-template hash (length 10)."""
-        return "".join(self.rng.choices(_NAME_ALPHABET, k=length))
+        number = self.rng.randrange(len(_NAME_ALPHABET) ** length)
+        chars = []
+        for _ in range(length):
+            number, digit = divmod(number, len(_NAME_ALPHABET))
+            chars.append(_NAME_ALPHABET[digit])
+        return "".join(chars)
 
     def hex_id(self, bits: int = 256) -> str:
         """A random hex string (container IDs, boot IDs)."""

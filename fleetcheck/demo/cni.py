@@ -51,7 +51,10 @@ _CILIUM_KINDS = [
     ("CiliumNode", "ciliumnodes"),
     ("CiliumNodeConfig", "ciliumnodeconfigs"),
 ]
-_NODE_NAME_ENV: Obj = {"name": "NODENAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}}
+_NODE_NAME_ENV: Obj = {
+    "name": "NODENAME",
+    "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}},
+}
 
 
 def add_cni(build: ClusterBuild) -> None:
@@ -104,10 +107,13 @@ def _add_calico(build: ClusterBuild) -> None:
             "veth_mtu": "0",
         },
     )
-    add_crds(build, "crd.projectcalico.org", _CALICO_KINDS, cluster_scoped=frozenset(
-        k for k, _ in _CALICO_KINDS if k not in ("NetworkPolicy", "NetworkSet")
-    ))
-    mounts = [
+    add_crds(
+        build,
+        "crd.projectcalico.org",
+        _CALICO_KINDS,
+        cluster_scoped=frozenset(k for k, _ in _CALICO_KINDS if k not in ("NetworkPolicy", "NetworkSet")),
+    )
+    mounts: list[Obj] = [
         {"mountPath": "/host/etc/cni/net.d", "name": "cni-net-dir"},
         {"mountPath": "/lib/modules", "name": "lib-modules", "readOnly": True},
         {"mountPath": "/run/xtables.lock", "name": "xtables-lock"},
@@ -122,7 +128,10 @@ def _add_calico(build: ClusterBuild) -> None:
             {"name": "DATASTORE_TYPE", "value": "kubernetes"},
             {"name": "WAIT_FOR_DATASTORE", "value": "true"},
             _NODE_NAME_ENV,
-            {"name": "CALICO_NETWORKING_BACKEND", "valueFrom": {"configMapKeyRef": {"key": "calico_backend", "name": "calico-config"}}},
+            {
+                "name": "CALICO_NETWORKING_BACKEND",
+                "valueFrom": {"configMapKeyRef": {"key": "calico_backend", "name": "calico-config"}},
+            },
             {"name": "CLUSTER_TYPE", "value": "k8s,bgp"},
             {"name": "IP", "value": "autodetect"},
             {"name": "CALICO_IPV4POOL_IPIP", "value": "CrossSubnet"},
@@ -138,29 +147,60 @@ def _add_calico(build: ClusterBuild) -> None:
     )
     node["livenessProbe"] = {
         "exec": {"command": ["/bin/calico-node", "-felix-live", "-bird-live"]},
-        "failureThreshold": 6, "initialDelaySeconds": 10, "periodSeconds": 10, "successThreshold": 1,
+        "failureThreshold": 6,
+        "initialDelaySeconds": 10,
+        "periodSeconds": 10,
+        "successThreshold": 1,
         "timeoutSeconds": 10,
     }
     node["readinessProbe"] = {
         "exec": {"command": ["/bin/calico-node", "-felix-ready", "-bird-ready"]},
-        "failureThreshold": 3, "periodSeconds": 10, "successThreshold": 1, "timeoutSeconds": 10,
+        "failureThreshold": 3,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "timeoutSeconds": 10,
     }
     cni_image = f"{plan.registry}/calico/cni:{tag}"
     init = [
-        container("upgrade-ipam", cni_image, command=["/opt/cni/bin/calico-ipam", "-upgrade"],
-                  mounts=[{"mountPath": "/var/lib/cni/networks", "name": "host-local-net-dir"},
-                          {"mountPath": "/host/opt/cni/bin", "name": "cni-bin-dir"}], privileged=True),
-        container("install-cni", cni_image, command=["/opt/cni/bin/install"],
-                  env=[{"name": "CNI_CONF_NAME", "value": "10-calico.conflist"}],
-                  mounts=[{"mountPath": "/host/opt/cni/bin", "name": "cni-bin-dir"},
-                          {"mountPath": "/host/etc/cni/net.d", "name": "cni-net-dir"}], privileged=True),
-        container("mount-bpffs", f"{plan.registry}/calico/node:{tag}", command=["calico-node", "-init", "-best-effort"],
-                  mounts=[{"mountPath": "/sys/fs", "name": "sys-fs"}], privileged=True),
+        container(
+            "upgrade-ipam",
+            cni_image,
+            command=["/opt/cni/bin/calico-ipam", "-upgrade"],
+            mounts=[
+                {"mountPath": "/var/lib/cni/networks", "name": "host-local-net-dir"},
+                {"mountPath": "/host/opt/cni/bin", "name": "cni-bin-dir"},
+            ],
+            privileged=True,
+        ),
+        container(
+            "install-cni",
+            cni_image,
+            command=["/opt/cni/bin/install"],
+            env=[{"name": "CNI_CONF_NAME", "value": "10-calico.conflist"}],
+            mounts=[
+                {"mountPath": "/host/opt/cni/bin", "name": "cni-bin-dir"},
+                {"mountPath": "/host/etc/cni/net.d", "name": "cni-net-dir"},
+            ],
+            privileged=True,
+        ),
+        container(
+            "mount-bpffs",
+            f"{plan.registry}/calico/node:{tag}",
+            command=["calico-node", "-init", "-best-effort"],
+            mounts=[{"mountPath": "/sys/fs", "name": "sys-fs"}],
+            privileged=True,
+        ),
     ]
     host_paths = {
-        "bpffs": "/sys/fs/bpf", "cni-bin-dir": "/opt/cni/bin", "cni-net-dir": "/etc/cni/net.d",
-        "host-local-net-dir": "/var/lib/cni/networks", "lib-modules": "/lib/modules", "sys-fs": "/sys/fs/",
-        "var-lib-calico": "/var/lib/calico", "var-run-calico": "/var/run/calico", "xtables-lock": "/run/xtables.lock",
+        "bpffs": "/sys/fs/bpf",
+        "cni-bin-dir": "/opt/cni/bin",
+        "cni-net-dir": "/etc/cni/net.d",
+        "host-local-net-dir": "/var/lib/cni/networks",
+        "lib-modules": "/lib/modules",
+        "sys-fs": "/sys/fs/",
+        "var-lib-calico": "/var/lib/calico",
+        "var-run-calico": "/var/run/calico",
+        "xtables-lock": "/run/xtables.lock",
     }
     add_daemonset(
         build,
@@ -173,8 +213,11 @@ def _add_calico(build: ClusterBuild) -> None:
             "nodeSelector": {"kubernetes.io/os": "linux"},
             "priorityClassName": "system-node-critical",
             "serviceAccountName": "calico-node",
-            "tolerations": [{"effect": "NoSchedule", "operator": "Exists"}, {"key": "CriticalAddonsOnly", "operator": "Exists"},
-                            {"effect": "NoExecute", "operator": "Exists"}],
+            "tolerations": [
+                {"effect": "NoSchedule", "operator": "Exists"},
+                {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                {"effect": "NoExecute", "operator": "Exists"},
+            ],
             "volumes": [{"hostPath": {"path": p, "type": ""}, "name": n} for n, p in sorted(host_paths.items())],
         },
         app="platform-cni",
@@ -190,15 +233,19 @@ def _add_calico(build: ClusterBuild) -> None:
                 container(
                     "calico-kube-controllers",
                     f"{plan.registry}/calico/kube-controllers:{tag}",
-                    env=[{"name": "ENABLED_CONTROLLERS", "value": "node,loadbalancer"},
-                         {"name": "DATASTORE_TYPE", "value": "kubernetes"}],
+                    env=[
+                        {"name": "ENABLED_CONTROLLERS", "value": "node,loadbalancer"},
+                        {"name": "DATASTORE_TYPE", "value": "kubernetes"},
+                    ],
                 )
             ],
             "nodeSelector": {"kubernetes.io/os": "linux"},
             "priorityClassName": "system-cluster-critical",
             "serviceAccountName": "calico-kube-controllers",
-            "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
-                            {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}],
+            "tolerations": [
+                {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"},
+            ],
         },
         replicas=1,
         app="platform-cni",
@@ -224,10 +271,21 @@ def _add_cilium(build: ClusterBuild) -> None:
             "tunnel-protocol": "vxlan",
         },
     )
-    add_crds(build, "cilium.io", _CILIUM_KINDS, version="v2", cluster_scoped=frozenset(
-        {"CiliumClusterwideNetworkPolicy", "CiliumIdentity", "CiliumNode", "CiliumLoadBalancerIPPool",
-         "CiliumL2AnnouncementPolicy"}
-    ))
+    add_crds(
+        build,
+        "cilium.io",
+        _CILIUM_KINDS,
+        version="v2",
+        cluster_scoped=frozenset(
+            {
+                "CiliumClusterwideNetworkPolicy",
+                "CiliumIdentity",
+                "CiliumNode",
+                "CiliumLoadBalancerIPPool",
+                "CiliumL2AnnouncementPolicy",
+            }
+        ),
+    )
     image = f"{plan.registry}/cilium/cilium:{tag}"
     agent = container(
         "cilium-agent",
@@ -236,7 +294,10 @@ def _add_cilium(build: ClusterBuild) -> None:
         args=["--config-dir=/tmp/cilium/config-map"],
         env=[
             {"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}},
-            {"name": "CILIUM_K8S_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
+            {
+                "name": "CILIUM_K8S_NAMESPACE",
+                "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}},
+            },
             {"name": "KUBERNETES_SERVICE_HOST", "value": f"api.{plan.name}.example.com"},
             {"name": "KUBERNETES_SERVICE_PORT", "value": "6443"},
         ],
@@ -252,8 +313,14 @@ def _add_cilium(build: ClusterBuild) -> None:
     )
     init = [
         container(step, image, command=["cilium-dbg", "build-config"] if step == "config" else ["sh", "-ec", step])
-        for step in ("config", "mount-cgroup", "apply-sysctl-overwrites", "mount-bpf-fs", "clean-cilium-state",
-                     "install-cni-binaries")
+        for step in (
+            "config",
+            "mount-cgroup",
+            "apply-sysctl-overwrites",
+            "mount-bpf-fs",
+            "clean-cilium-state",
+            "install-cni-binaries",
+        )
     ]
     add_daemonset(
         build,
@@ -281,14 +348,21 @@ def _add_cilium(build: ClusterBuild) -> None:
         build,
         name="cilium-operator",
         namespace="kube-system",
-        labels={"app.kubernetes.io/name": "cilium-operator", "app.kubernetes.io/part-of": "cilium",
-                "io.cilium/app": "operator", "name": "cilium-operator"},
+        labels={
+            "app.kubernetes.io/name": "cilium-operator",
+            "app.kubernetes.io/part-of": "cilium",
+            "io.cilium/app": "operator",
+            "name": "cilium-operator",
+        },
         pod_spec={
             "containers": [
-                container("cilium-operator", f"{plan.registry}/cilium/operator-generic:{tag}",
-                          command=["cilium-operator-generic"],
-                          args=["--config-dir=/tmp/cilium/config-map", "--debug=$(CILIUM_DEBUG)"],
-                          probe_port=9234)
+                container(
+                    "cilium-operator",
+                    f"{plan.registry}/cilium/operator-generic:{tag}",
+                    command=["cilium-operator-generic"],
+                    args=["--config-dir=/tmp/cilium/config-map", "--debug=$(CILIUM_DEBUG)"],
+                    probe_port=9234,
+                )
             ],
             "nodeSelector": {"kubernetes.io/os": "linux"},
             "priorityClassName": "system-cluster-critical",

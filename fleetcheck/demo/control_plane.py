@@ -293,8 +293,12 @@ def _static_pod(
     spec["livenessProbe"] = probe
     spec["startupProbe"] = {**probe, "failureThreshold": 24}
     if component == "kube-apiserver":
-        spec["readinessProbe"] = {**probe, "failureThreshold": 3, "httpGet": {**probe["httpGet"], "path": "/readyz"},
-                                  "periodSeconds": 1}
+        spec["readinessProbe"] = {
+            **probe,
+            "failureThreshold": 3,
+            "httpGet": {**probe["httpGet"], "path": "/readyz"},
+            "periodSeconds": 1,
+        }
     config_hash = build.hex_id(128)
     annotations = {
         "kubernetes.io/config.hash": config_hash,
@@ -320,9 +324,7 @@ def _static_pod(
         service_account=None,
         priority_class="system-node-critical",
         tolerations=[{"effect": "NoExecute", "operator": "Exists"}],
-        volumes=[
-            {"hostPath": {"path": path_, "type": "DirectoryOrCreate"}, "name": name} for name, path_ in volumes
-        ],
+        volumes=[{"hostPath": {"path": path_, "type": "DirectoryOrCreate"}, "name": name} for name, path_ in volumes],
         ready=slot.ready,
         extra_spec={"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}},
     )
@@ -337,8 +339,17 @@ def add_control_plane(build: ClusterBuild) -> None:
         node = build.find("nodes", slot.name)
         age = _boot_age(build)
         api = apiserver_command(build, slot, token_file=plan.token_auth_file_on == position)
-        _static_pod(build, slot, node, "kube-apiserver", api, cpu="250m", port=6443, age=age,
-                    volumes=[*_PKI_VOLUMES, ("audit", "/var/log/kubernetes/audit")])
+        _static_pod(
+            build,
+            slot,
+            node,
+            "kube-apiserver",
+            api,
+            cpu="250m",
+            port=6443,
+            age=age,
+            volumes=[*_PKI_VOLUMES, ("audit", "/var/log/kubernetes/audit")],
+        )
         etcd = [
             "etcd",
             f"--advertise-client-urls=https://{slot.ip}:2379",
@@ -361,8 +372,17 @@ def add_control_plane(build: ClusterBuild) -> None:
             "--snapshot-count=10000",
             "--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt",
         ]
-        _static_pod(build, slot, node, "etcd", etcd, cpu="100m", port=2381, age=age,
-                    volumes=[("etcd-certs", "/etc/kubernetes/pki/etcd"), ("etcd-data", "/var/lib/etcd")])
+        _static_pod(
+            build,
+            slot,
+            node,
+            "etcd",
+            etcd,
+            cpu="100m",
+            port=2381,
+            age=age,
+            volumes=[("etcd-certs", "/etc/kubernetes/pki/etcd"), ("etcd-data", "/var/lib/etcd")],
+        )
         kcm = [
             "kube-controller-manager",
             "--allocate-node-cidrs=true",
@@ -383,8 +403,17 @@ def add_control_plane(build: ClusterBuild) -> None:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--use-service-account-credentials=true",
         ]
-        _static_pod(build, slot, node, "kube-controller-manager", kcm, cpu="200m", port=10257, age=age,
-                    volumes=[*_PKI_VOLUMES, ("kubeconfig", "/etc/kubernetes/controller-manager.conf")])
+        _static_pod(
+            build,
+            slot,
+            node,
+            "kube-controller-manager",
+            kcm,
+            cpu="200m",
+            port=10257,
+            age=age,
+            volumes=[*_PKI_VOLUMES, ("kubeconfig", "/etc/kubernetes/controller-manager.conf")],
+        )
         scheduler = [
             "kube-scheduler",
             "--authentication-kubeconfig=/etc/kubernetes/scheduler.conf",
@@ -393,8 +422,17 @@ def add_control_plane(build: ClusterBuild) -> None:
             "--kubeconfig=/etc/kubernetes/scheduler.conf",
             "--leader-elect=true",
         ]
-        _static_pod(build, slot, node, "kube-scheduler", scheduler, cpu="100m", port=10259, age=age,
-                    volumes=[("kubeconfig", "/etc/kubernetes/scheduler.conf")])
+        _static_pod(
+            build,
+            slot,
+            node,
+            "kube-scheduler",
+            scheduler,
+            cpu="100m",
+            port=10259,
+            age=age,
+            volumes=[("kubeconfig", "/etc/kubernetes/scheduler.conf")],
+        )
         _identity_lease(build, slot)
     for component in ("kube-controller-manager", "kube-scheduler"):
         holder = build.rng.choice(masters)
@@ -418,7 +456,9 @@ def add_control_plane(build: ClusterBuild) -> None:
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": build.metadata(
-                "kubernetes", "default", age=build.rng.uniform(300, 500) * DAY,
+                "kubernetes",
+                "default",
+                age=build.rng.uniform(300, 500) * DAY,
                 labels={"component": "apiserver", "provider": "kubernetes"},
             ),
             "spec": {
@@ -565,7 +605,9 @@ def add_kube_proxy(build: ClusterBuild) -> None:
                     "--config=/var/lib/kube-proxy/config.conf",
                     "--hostname-override=$(NODE_NAME)",
                 ],
-                env=[{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}}],
+                env=[
+                    {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}}
+                ],
                 mounts=[
                     {"mountPath": "/var/lib/kube-proxy", "name": "kube-proxy"},
                     {"mountPath": "/run/xtables.lock", "name": "xtables-lock"},

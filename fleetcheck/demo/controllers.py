@@ -47,9 +47,7 @@ def gitops_marks(
 
 def pick_node(build: ClusterBuild, *, workers_only: bool = True) -> NodeSlot:
     """A schedulable node, preferring workers and the least loaded of two random picks."""
-    pool = [n for n in build.nodes if n.schedulable and (not workers_only or not n.control_plane)]
-    if not pool:
-        pool = [n for n in build.nodes if n.schedulable] or build.nodes
+    pool = build.placement_pool(workers_only=workers_only)
     first, second = build.rng.choice(pool), build.rng.choice(pool)
     return first if first.pod_count <= second.pod_count else second
 
@@ -96,7 +94,11 @@ def add_deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": build.metadata(
-            name, namespace, age=created, labels={**labels, **track_labels}, annotations=annotations,
+            name,
+            namespace,
+            age=created,
+            labels={**labels, **track_labels},
+            annotations=annotations,
             generation=revision,
         ),
         "spec": {
@@ -340,9 +342,10 @@ def add_statefulset(
     """A StatefulSet and its ordinal pods (``name-0`` ...); PVCs are the caller's (``storage.py``)."""
     rolled_out = build.rollout_age()
     created = build.creation_age(rolled_out)
-    if owner is not None:
-        track_labels, annotations = {}, {}
-    else:
+    # An operator-owned StatefulSet carries its owner's labels, not tracking marks of its own.
+    track_labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    if owner is None:
         track_labels, annotations = gitops_marks(app, "apps", "StatefulSet", namespace, name)
     revision = f"{name}-{build.suffix(10)}"
     spec: Obj = {
@@ -404,7 +407,10 @@ def add_statefulset(
             service_account=pod_spec.get("serviceAccountName", "default"),
             volumes=[
                 *(
-                    {"name": t["metadata"]["name"], "persistentVolumeClaim": {"claimName": f"{t['metadata']['name']}-{name}-{index}"}}
+                    {
+                        "name": t["metadata"]["name"],
+                        "persistentVolumeClaim": {"claimName": f"{t['metadata']['name']}-{name}-{index}"},
+                    }
                     for t in claim_templates or []
                 ),
                 *pod_spec.get("volumes", []),

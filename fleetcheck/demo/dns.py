@@ -16,7 +16,7 @@ __all__ = ["add_coredns", "corefile"]
 
 
 def corefile(cluster_domain: str, upstreams: tuple[str, ...]) -> str:
-    """kubeadm's Corefile for ``cluster_domain``, forwarding everything else to ``upstreams``."""
+    """Kubeadm's Corefile for ``cluster_domain``, forwarding everything else to ``upstreams``."""
     return (
         ".:53 {\n"
         "    errors\n"
@@ -61,7 +61,11 @@ def add_coredns(build: ClusterBuild) -> None:
                 "kube-dns",
                 "kube-system",
                 age=age,
-                labels={"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"},
+                labels={
+                    "k8s-app": "kube-dns",
+                    "kubernetes.io/cluster-service": "true",
+                    "kubernetes.io/name": "CoreDNS",
+                },
                 annotations={"prometheus.io/port": "9153", "prometheus.io/scrape": "true"},
             ),
             "spec": {
@@ -131,7 +135,11 @@ def add_coredns(build: ClusterBuild) -> None:
             ],
             "volumes": [
                 {
-                    "configMap": {"defaultMode": 420, "items": [{"key": "Corefile", "path": "Corefile"}], "name": "coredns"},
+                    "configMap": {
+                        "defaultMode": 420,
+                        "items": [{"key": "Corefile", "path": "Corefile"}],
+                        "name": "coredns",
+                    },
                     "name": "config-volume",
                 }
             ],

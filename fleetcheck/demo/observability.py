@@ -54,7 +54,9 @@ def add_logging(build: ClusterBuild) -> None:
             "data": {"fluent-bit.conf": config, "parsers.conf": "[PARSER]\n    Name cri\n    Format regex\n"},
             "kind": "ConfigMap",
             "metadata": build.metadata(
-                "fluent-bit", "logging", age=build.rng.uniform(30, 300) * DAY,
+                "fluent-bit",
+                "logging",
+                age=build.rng.uniform(30, 300) * DAY,
                 labels={"app.kubernetes.io/name": "fluent-bit"},
             ),
         }
@@ -74,7 +76,11 @@ def add_logging(build: ClusterBuild) -> None:
                     requests={"cpu": "50m", "memory": "64Mi"},
                     limits={"memory": "256Mi"},
                     mounts=[
-                        {"mountPath": "/fluent-bit/etc/fluent-bit.conf", "name": "config", "subPath": "fluent-bit.conf"},
+                        {
+                            "mountPath": "/fluent-bit/etc/fluent-bit.conf",
+                            "name": "config",
+                            "subPath": "fluent-bit.conf",
+                        },
                         {"mountPath": "/var/log", "name": "varlog"},
                         {"mountPath": "/var/lib/containerd", "name": "varlibcontainers", "readOnly": True},
                     ],
@@ -102,7 +108,9 @@ def add_monitoring(build: ClusterBuild) -> None:
     plan = build.plan
     if not plan.prometheus:
         return
-    add_crds(build, "monitoring.coreos.com", _MONITORING_KINDS, labels={"app.kubernetes.io/part-of": "prometheus-operator"})
+    add_crds(
+        build, "monitoring.coreos.com", _MONITORING_KINDS, labels={"app.kubernetes.io/part-of": "prometheus-operator"}
+    )
     build.declare("prometheuses.monitoring.coreos.com")
     add_deployment(
         build,
@@ -141,8 +149,12 @@ def add_monitoring(build: ClusterBuild) -> None:
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "Prometheus",
             "metadata": build.metadata(
-                "k8s", "monitoring", age=age, labels={"app.kubernetes.io/name": "prometheus", **track_labels},
-                annotations=track_annotations, generation=build.rng.randint(2, 12),
+                "k8s",
+                "monitoring",
+                age=age,
+                labels={"app.kubernetes.io/name": "prometheus", **track_labels},
+                annotations=track_annotations,
+                generation=build.rng.randint(2, 12),
             ),
             "spec": {
                 "evaluationInterval": "30s",
@@ -154,7 +166,11 @@ def add_monitoring(build: ClusterBuild) -> None:
                         "queueConfig": {"capacity": 10000, "maxSamplesPerSend": 2000, "maxShards": 50},
                         "url": plan.metrics_url,
                         "writeRelabelConfigs": [
-                            {"action": "drop", "regex": "apiserver_request_duration_seconds_bucket", "sourceLabels": ["__name__"]}
+                            {
+                                "action": "drop",
+                                "regex": "apiserver_request_duration_seconds_bucket",
+                                "sourceLabels": ["__name__"],
+                            }
                         ],
                     }
                 ],
@@ -170,8 +186,18 @@ def add_monitoring(build: ClusterBuild) -> None:
             "status": {
                 "availableReplicas": replicas,
                 "conditions": [
-                    {"lastTransitionTime": build.ts(age * 0.2), "observedGeneration": 1, "status": "True", "type": "Available"},
-                    {"lastTransitionTime": build.ts(age * 0.2), "observedGeneration": 1, "status": "True", "type": "Reconciled"},
+                    {
+                        "lastTransitionTime": build.ts(age * 0.2),
+                        "observedGeneration": 1,
+                        "status": "True",
+                        "type": "Available",
+                    },
+                    {
+                        "lastTransitionTime": build.ts(age * 0.2),
+                        "observedGeneration": 1,
+                        "status": "True",
+                        "type": "Reconciled",
+                    },
                 ],
                 "paused": False,
                 "replicas": replicas,
@@ -190,7 +216,7 @@ def add_monitoring(build: ClusterBuild) -> None:
         "prometheus": "k8s",
     }
     reloader = f"{plan.registry}/prometheus-operator/prometheus-config-reloader:{OPERATOR_VERSION}"
-    statefulset, pods = add_statefulset(
+    _statefulset, pods = add_statefulset(
         build,
         name="prometheus-k8s",
         namespace="monitoring",
@@ -200,16 +226,25 @@ def add_monitoring(build: ClusterBuild) -> None:
                 container(
                     "prometheus",
                     f"{plan.registry}/prometheus/prometheus:{PROMETHEUS_VERSION}",
-                    args=["--config.file=/etc/prometheus/config_out/prometheus.env.yaml", "--storage.tsdb.retention.time=24h",
-                          "--storage.tsdb.path=/prometheus", "--web.enable-lifecycle"],
+                    args=[
+                        "--config.file=/etc/prometheus/config_out/prometheus.env.yaml",
+                        "--storage.tsdb.retention.time=24h",
+                        "--storage.tsdb.path=/prometheus",
+                        "--web.enable-lifecycle",
+                    ],
                     ports=[{"containerPort": 9090, "name": "web", "protocol": "TCP"}],
                     requests={"cpu": "500m", "memory": "2Gi"},
                     mounts=[{"mountPath": "/prometheus", "name": "prometheus-k8s-db"}],
                     probe_port="web",
                     probe_path="/-/healthy",
                 ),
-                container("config-reloader", reloader, args=["--listen-address=:8080", "--reload-url=http://127.0.0.1:9090/-/reload"],
-                          requests={"cpu": "10m", "memory": "50Mi"}, limits={"cpu": "10m", "memory": "50Mi"}),
+                container(
+                    "config-reloader",
+                    reloader,
+                    args=["--listen-address=:8080", "--reload-url=http://127.0.0.1:9090/-/reload"],
+                    requests={"cpu": "10m", "memory": "50Mi"},
+                    limits={"cpu": "10m", "memory": "50Mi"},
+                ),
             ],
             "initContainers": [container("init-config-reloader", reloader, args=["--watch-interval=0"])],
             "serviceAccountName": "prometheus-k8s",
@@ -233,4 +268,3 @@ def add_monitoring(build: ClusterBuild) -> None:
                 node=by_name[pod["spec"]["nodeName"]],
                 age=build.rng.uniform(60, 300) * DAY,
             )
-    del statefulset

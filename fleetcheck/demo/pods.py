@@ -93,24 +93,33 @@ def container(
 
 
 def pod_template(labels: dict[str, str], spec: Obj, annotations: dict[str, str] | None = None) -> Obj:
-    """A workload's ``spec.template``."""
+    """A workload's ``spec.template``, with the defaults the API server fills into every pod template."""
     meta: Obj = {"creationTimestamp": None, "labels": labels}
     if annotations:
         meta["annotations"] = annotations
-    return {"metadata": meta, "spec": spec}
+    defaults: Obj = {
+        "dnsPolicy": "ClusterFirst",
+        "restartPolicy": "Always",
+        "schedulerName": "default-scheduler",
+        "securityContext": {},
+        "terminationGracePeriodSeconds": 30,
+    }
+    return {"metadata": meta, "spec": {**defaults, **spec}}
 
 
 def _qos_class(containers: list[Obj]) -> str:
-    resources = [c.get("resources") or {} for c in containers]
-    if not any(r.get("requests") or r.get("limits") for r in resources):
-        return "BestEffort"
-    guaranteed = all(
-        r.get("limits") and {k: r["limits"].get(k) for k in ("cpu", "memory")} == {
-            k: (r.get("requests") or r["limits"]).get(k) for k in ("cpu", "memory")
-        }
-        for r in resources
-    )
-    return "Guaranteed" if guaranteed else "Burstable"
+    """Kubernetes' QoS class: Guaranteed when all limits equal requests, BestEffort when nothing is set."""
+    best_effort, guaranteed = True, True
+    for spec in containers:
+        resources = spec.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        if requests or limits:
+            best_effort = False
+        for name in ("cpu", "memory"):
+            limit = limits.get(name)
+            if limit is None or requests.get(name, limit) != limit:
+                guaranteed = False
+    return "BestEffort" if best_effort else "Guaranteed" if guaranteed else "Burstable"
 
 
 def _api_access(build: ClusterBuild) -> tuple[Obj, Obj]:
@@ -213,7 +222,7 @@ def make_pod(
     if extra_spec:
         spec.update(extra_spec)
     spec["containers"] = pod_containers
-    spec["dnsPolicy"] = "ClusterFirstWithHostNet" if host_network and service_account else "ClusterFirst"
+    spec["dnsPolicy"] = "ClusterFirst"
     spec["enableServiceLinks"] = True
     if host_network:
         spec["hostNetwork"] = True
@@ -255,8 +264,7 @@ def make_pod(
         conditions[2]["reason"] = conditions[3]["reason"] = "NodeNotReady" if not node.ready else "ContainersNotReady"
     status: Obj = {"conditions": conditions}
     status["containerStatuses"] = [
-        _container_status(build, c, started, ready=ready, crash=crash, restarts=restarts, age=age)
-        for c in containers
+        _container_status(build, c, started, ready=ready, crash=crash, restarts=restarts, age=age) for c in containers
     ]
     host_ip = node.ip
     pod_ip = host_ip if host_network else node.next_pod_ip()

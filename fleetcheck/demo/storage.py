@@ -57,7 +57,9 @@ def add_storage_classes(build: ClusterBuild) -> None:
     for name, parameters, binding, default in classes:
         annotations = {"storageclass.kubernetes.io/is-default-class": "true"} if default else {}
         if name == LOCAL_STORAGE_CLASS:
-            annotations["cas.openebs.io/config"] = '- name: StorageType\n  value: "hostpath"\n- name: BasePath\n  value: "/mnt/nvme0"\n'
+            annotations["cas.openebs.io/config"] = (
+                '- name: StorageType\n  value: "hostpath"\n- name: BasePath\n  value: "/mnt/nvme0"\n'
+            )
         obj: Obj = {
             "allowVolumeExpansion": name != LOCAL_STORAGE_CLASS,
             "apiVersion": "storage.k8s.io/v1",
@@ -111,7 +113,11 @@ def add_claim(
             "pv.kubernetes.io/bound-by-controller": "yes",
             "volume.beta.kubernetes.io/storage-provisioner": provisioner,
             "volume.kubernetes.io/storage-provisioner": provisioner,
-            **({"volume.kubernetes.io/selected-node": node.name} if node and storage_class == LOCAL_STORAGE_CLASS else {}),
+            **(
+                {"volume.kubernetes.io/selected-node": node.name}
+                if node and storage_class == LOCAL_STORAGE_CLASS
+                else {}
+            ),
         },
     )
     pvc_meta["finalizers"] = ["kubernetes.io/pvc-protection"]
@@ -167,7 +173,9 @@ def add_claim(
             "apiVersion": "v1",
             "kind": "PersistentVolume",
             "metadata": {
-                **build.metadata(volume_name, age=age - 2, annotations={"pv.kubernetes.io/provisioned-by": provisioner}),
+                **build.metadata(
+                    volume_name, age=age - 2, annotations={"pv.kubernetes.io/provisioned-by": provisioner}
+                ),
                 "finalizers": ["kubernetes.io/pv-protection"],
             },
             "spec": pv_spec,

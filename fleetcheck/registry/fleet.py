@@ -19,13 +19,13 @@ from fleetcheck.errors import ConfigError
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
 
-__all__ = ["ClusterEntry", "DeclaredFacts", "Fleet", "FleetFile", "load_fleet"]
+__all__ = ["ClusterEntry", "DeclaredFacts", "Fleet", "FleetFile", "labels_to_str", "load_fleet"]
 
 _FIX = "see 'Fleet file' in the README for the allowed fields"
 _NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$"
 
 
-def _labels_to_str(value: Any) -> Any:
+def labels_to_str(value: Any) -> Any:
     """YAML turns ``expires: 2027-01-01`` into a date and ``tier: 1`` into an int; labels are strings."""
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
@@ -69,7 +69,7 @@ class ClusterSpec(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
 
-    _coerce_labels = field_validator("labels", mode="before")(_labels_to_str)
+    _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
 
     @model_validator(mode="after")
     def _one_way_in(self) -> ClusterSpec:
@@ -87,7 +87,7 @@ class FleetDefaults(BaseModel):
     kubeconfig: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
 
-    _coerce_labels = field_validator("labels", mode="before")(_labels_to_str)
+    _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
 
 
 class FleetFile(BaseModel):
@@ -154,6 +154,28 @@ def _resolve_path(value: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path)
 
 
+def _profile_ref(ref: str, base: Path, fleet_file: Path, field: str) -> str:
+    """A fleet file's ``profile``: a built-in name, or a file path relative to the fleet file (as other paths are)."""
+    from fleetcheck.registry.profile import builtin_profile_names  # local: profile.py is the heavier module
+
+    if Path(ref).suffix in {".yaml", ".yml"} or "/" in ref:
+        candidate = _resolve_path(ref, base)
+        if not candidate.is_file():
+            raise ConfigError(
+                fleet_file, field, f"profile file {candidate} not found", "fix the path (relative to the fleet file)"
+            )
+        return str(candidate)
+    names = builtin_profile_names()
+    if ref not in names:
+        raise ConfigError(
+            fleet_file,
+            field,
+            f"unknown profile {ref!r}",
+            f"use a built-in profile ({', '.join(names)}) or a path to a YAML file",
+        )
+    return ref
+
+
 def _from_kubeconfig(merged: MergedKubeconfig, profile: str) -> Fleet:
     contexts = merged.contexts
     if not contexts:
@@ -208,6 +230,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
     except ValidationError as exc:
         raise config_error_from_validation(path, exc, _FIX) from None
     base = path.parent
+    default_profile = _profile_ref(spec.defaults.profile, base, path, "defaults.profile")
     merged_cache: dict[tuple[str, ...], MergedKubeconfig] = {}
     entries: list[ClusterEntry] = []
     seen: dict[str, int] = {}
@@ -221,7 +244,12 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
                 "cluster names must be unique",
             )
         seen[cluster.name] = index
-        profile = profile_override or cluster.profile or spec.defaults.profile
+        if profile_override:
+            profile = profile_override
+        elif cluster.profile:
+            profile = _profile_ref(cluster.profile, base, path, f"{where}.profile")
+        else:
+            profile = default_profile
         labels = {**spec.defaults.labels, **cluster.labels}
         if cluster.snapshot:
             folder = _resolve_path(cluster.snapshot, base)
@@ -279,7 +307,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
         )
     if not entries:
         raise ConfigError(path, "clusters", "the fleet file lists no clusters", "add at least one cluster")
-    return Fleet(clusters=tuple(entries), source=str(path), default_profile=profile_override or spec.defaults.profile)
+    return Fleet(clusters=tuple(entries), source=str(path), default_profile=profile_override or default_profile)
 
 
 def load_fleet(

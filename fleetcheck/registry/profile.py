@@ -165,8 +165,9 @@ def builtin_profile_names() -> list[str]:
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if key == "waivers":
-            merged[key] = [*base.get(key, []), *value]
+        if key == "waivers" and isinstance(value, list | None) and isinstance(base.get(key), list | None):
+            # ``waivers:`` left empty is YAML null: nothing to add, not an error
+            merged[key] = [*(base.get(key) or []), *(value or [])]
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value)
         else:
@@ -179,6 +180,13 @@ def _locate(ref: str, relative_to: Path | None) -> Path:
     if candidate.suffix in {".yaml", ".yml"} or "/" in ref:
         if not candidate.is_absolute() and relative_to is not None:
             candidate = relative_to.parent / candidate
+        if relative_to is not None and not candidate.is_file():
+            raise ConfigError(
+                relative_to,
+                "extends",
+                f"profile file {candidate} not found",
+                "fix the path (relative to this profile) or extend a built-in profile",
+            )
         return candidate
     builtin = builtin_profiles_dir() / f"{ref}.yaml"
     if builtin.is_file():

@@ -30,6 +30,44 @@ _MAX_NODES = 200_000
 class AliasBombError(yaml.YAMLError):
     """A document whose aliases expand it far beyond its size (billion laughs), or refer to themselves."""
 
+    def __init__(self, problem: str, where: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        #: the top-level key or ``line N`` of the offending node
+        self.where = where
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+    """Per distinct node (by id), its node count with every alias below it expanded."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise AliasBombError(
+                "a YAML alias refers to its own parent (a recursive structure)", f"line {node.start_mark.line + 1}"
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes
+
 
 def expanded_node_count(root: yaml.Node) -> tuple[int, int]:
     """(nodes once every alias is expanded, distinct nodes) of a composed document.
@@ -40,31 +78,7 @@ def expanded_node_count(root: yaml.Node) -> tuple[int, int]:
     recursive structure) raises :class:`AliasBombError`: nothing fleetcheck
     reads may be infinite.
     """
-    sizes: dict[int, int] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-
-    def children(node: yaml.Node) -> list[yaml.Node]:
-        if isinstance(node, yaml.MappingNode):
-            return [part for pair in node.value for part in pair]
-        if isinstance(node, yaml.SequenceNode):
-            return list(node.value)
-        return []
-
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            on_path.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
-            continue
-        if key in sizes:
-            continue
-        if key in on_path:
-            raise AliasBombError("a YAML alias refers to its own parent (a recursive structure)")
-        on_path.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in children(node) if id(child) not in sizes)
+    sizes = _expanded_sizes(root)
     return sizes[id(root)], len(sizes)
 
 
@@ -72,9 +86,15 @@ class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader that refuses alias bombs (billion laughs) by counting nodes as if aliases were expanded."""
 
     def construct_document(self, node: Any) -> Any:
-        expanded, _distinct = expanded_node_count(node)
-        if expanded > _MAX_NODES:
-            raise AliasBombError(f"expands to {expanded} YAML nodes, over the limit of {_MAX_NODES} (an alias bomb?)")
+        sizes = _expanded_sizes(node)
+        if sizes[id(node)] > _MAX_NODES:
+            where = f"line {node.start_mark.line + 1}"
+            if isinstance(node, yaml.MappingNode) and node.value:
+                key, _value = max(node.value, key=lambda pair: sizes[id(pair[1])])
+                where = str(key.value) if isinstance(key, yaml.ScalarNode) else where
+            raise AliasBombError(
+                f"expands to {sizes[id(node)]} YAML nodes, over the limit of {_MAX_NODES} (an alias bomb?)", where
+            )
         return super().construct_document(node)
 
 
@@ -87,12 +107,14 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(path, "", f"{what} is {size} bytes (limit {MAX_INPUT_BYTES})", "split it up")
     try:
         text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(path, "", f"{what} is not UTF-8 text", "save it as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"byte {exc.start}", f"{what} is not UTF-8 text", "save it as UTF-8") from None
     try:
         data = yaml.load(text, Loader=_BoundedLoader)
     except AliasBombError as exc:
-        raise ConfigError(path, "", f"refused: {exc}", "write the values out instead of nesting YAML aliases") from None
+        raise ConfigError(
+            path, exc.where, f"refused: {exc.problem}", "write the values out instead of nesting YAML aliases"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

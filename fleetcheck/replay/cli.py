@@ -40,19 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
         "one port per cluster, until SIGINT/SIGTERM.",
     )
     parser.add_argument("dirs", nargs="+", metavar="DIR", help="snapshot folder (one cluster each)")
-    parser.add_argument("--kubeconfig-out", required=True, type=Path, metavar="PATH",
-                        help="write a kubeconfig with one context per cluster here (mode 0600)")
+    parser.add_argument(
+        "--kubeconfig-out",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="write a kubeconfig with one context per cluster here (mode 0600)",
+    )
     parser.add_argument("--token", help=f"bearer token to require (default: ${TOKEN_ENV}, else random)")
-    parser.add_argument("--clock-offset", action="append", default=[], metavar="NAME=SECONDS",
-                        help="run cluster NAME's clock SECONDS ahead (negative: behind); repeatable")
-    parser.add_argument("--request-log", type=Path, metavar="PATH",
-                        help="append every request as a JSON line to PATH")
-    parser.add_argument("--ready-file", type=Path, metavar="PATH",
-                        help="once serving, write JSON {pid, urls, kubeconfig} here")
-    parser.add_argument("--serve-secrets", action="store_true",
-                        help="serve Secret objects (withheld with 403 by default)")
-    parser.add_argument("--no-rebase-time", action="store_true",
-                        help="serve timestamps as captured instead of shifted to now")
+    parser.add_argument(
+        "--clock-offset",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="run cluster NAME's clock SECONDS ahead (negative: behind); repeatable",
+    )
+    parser.add_argument("--request-log", type=Path, metavar="PATH", help="append every request as a JSON line to PATH")
+    parser.add_argument(
+        "--ready-file", type=Path, metavar="PATH", help="once serving, write JSON {pid, urls, kubeconfig} here"
+    )
+    parser.add_argument(
+        "--serve-secrets", action="store_true", help="serve Secret objects (withheld with 403 by default)"
+    )
+    parser.add_argument(
+        "--no-rebase-time", action="store_true", help="serve timestamps as captured instead of shifted to now"
+    )
     return parser
 
 

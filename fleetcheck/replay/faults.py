@@ -37,11 +37,16 @@ class Fault:
     hits: int = 0
 
     def __post_init__(self) -> None:
-        effects = (self.status is not None, bool(self.delay), self.drop, self.truncate, self.invalid_json,
-                   self.gone_after_pages is not None)
+        effects = (
+            self.status is not None,
+            bool(self.delay),
+            self.drop,
+            self.truncate,
+            self.invalid_json,
+            self.gone_after_pages is not None,
+        )
         if not any(effects):
-            raise ValueError("a fault needs an effect: status, delay, drop, truncate, invalid_json or "
-                             "gone_after_pages")
+            raise ValueError("a fault needs an effect: status, delay, drop, truncate, invalid_json or gone_after_pages")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP status code, got {self.status}")
         if self.retry_after is not None and self.status is None:

@@ -17,12 +17,10 @@ from typing import Any
 
 import yaml
 
-__all__ = ["build_kubeconfig", "write_private_file", "write_kubeconfig"]
+__all__ = ["build_kubeconfig", "write_kubeconfig", "write_private_file"]
 
 
-def build_kubeconfig(
-    urls: Mapping[str, str], *, token: str, ca_pem: bytes, insecure: bool = False
-) -> dict[str, Any]:
+def build_kubeconfig(urls: Mapping[str, str], *, token: str, ca_pem: bytes, insecure: bool = False) -> dict[str, Any]:
     """The kubeconfig document for ``urls`` (cluster name -> server URL), first cluster current."""
     if not urls:
         raise ValueError("a kubeconfig needs at least one cluster")
@@ -64,9 +62,7 @@ def write_private_file(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_kubeconfig(
-    path: Path, urls: Mapping[str, str], *, token: str, ca_pem: bytes, insecure: bool = False
-) -> Path:
+def write_kubeconfig(path: Path, urls: Mapping[str, str], *, token: str, ca_pem: bytes, insecure: bool = False) -> Path:
     """Write the kubeconfig for ``urls`` to ``path`` (mode 0600) and return the path."""
     document = build_kubeconfig(urls, token=token, ca_pem=ca_pem, insecure=insecure)
     return write_private_file(path, yaml.safe_dump(document, sort_keys=False).encode())

@@ -72,13 +72,19 @@ class TimeRebaser:
     The shift is whole seconds so that fractions keep their digits.
     """
 
-    _PATTERN = re.compile(rb'(?<!\\)"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z"')
+    # No look-behind: a pattern that starts with a literal quote is searched several times faster.
+    _PATTERN = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z"')
+    #: bytes that may precede the opening quote of a JSON value (anything else: inside another string)
+    _VALUE_START = frozenset(b"[,:{ \t\r\n")
 
     def __init__(self, shift_seconds: int) -> None:
         self.shift = timedelta(seconds=shift_seconds)
         self._memo: dict[bytes, bytes] = {}
 
     def _replace(self, match: re.Match[bytes]) -> bytes:
+        start = match.start()
+        if start and match.string[start - 1] not in self._VALUE_START:
+            return match[0]
         whole = match[1]
         moved = self._memo.get(whole)
         if moved is None:
@@ -120,8 +126,9 @@ class KindPages:
     #: per namespace, the [start, end) slice of the sorted objects
     spans: dict[str, tuple[int, int]]
     index: dict[tuple[str, str], int]
-    #: per object, the values of the kind's selectable fields beyond name/namespace (``spec.nodeName`` ...)
-    fields: list[dict[str, str]] = field(default_factory=list)
+    #: per object, the kind's selectable fields beyond name/namespace (``spec.nodeName`` ...); filled on
+    #: the first field selector that needs them, since most kinds are never selected that way
+    _fields: list[dict[str, str]] | None = None
 
     @property
     def list_kind(self) -> str:
@@ -150,7 +157,8 @@ class KindPages:
         if not labels and not fields:
             return candidates
         return [
-            i for i in candidates
+            i
+            for i in candidates
             if all(req.matches(self.labels[i]) for req in labels)
             and all(req.matches(self._field(i, req.field)) for req in fields)
         ]
@@ -160,7 +168,12 @@ class KindPages:
             return self.names[i]
         if path == "metadata.namespace":
             return self.namespaces[i]
-        return self.fields[i].get(path, "") if self.fields else ""
+        if self._fields is None:
+            selectable = sorted(supported_fields(self.ref.key) - {"metadata.name", "metadata.namespace"})
+            self._fields = [
+                {name: field_value(obj, name) for name in selectable} for obj in map(orjson.loads, self.bodies)
+            ]
+        return self._fields[i].get(path, "")
 
     def find(self, namespace: str | None, name: str) -> int | None:
         """Index of one object by namespace (ignored for cluster-scoped kinds) and name."""
@@ -370,11 +383,7 @@ def _render_kind(ref: ResourceRef, objects: Iterable[Obj], rebase: TimeRebaser) 
     ordered = sorted(by_key.items(), key=lambda item: item[0])
     bodies: list[bytes] = []
     spans: dict[str, tuple[int, int]] = {}
-    selectable = sorted(supported_fields(ref.key) - {"metadata.name", "metadata.namespace"})
-    fields: list[dict[str, str]] = []
     for i, ((namespace, _name), (obj, _labels)) in enumerate(ordered):
-        if selectable:
-            fields.append({path: field_value(obj, path) for path in selectable})
         if obj.get("apiVersion") != group_version or obj.get("kind") != ref.kind:
             obj = {**obj, "apiVersion": group_version, "kind": ref.kind}
         bodies.append(rebase(render_json(obj)))
@@ -388,7 +397,6 @@ def _render_kind(ref: ResourceRef, objects: Iterable[Obj], rebase: TimeRebaser) 
         labels=[labels for _, (_, labels) in ordered],
         spans=spans,
         index={key: i for i, (key, _) in enumerate(ordered)},
-        fields=fields,
     )
     return pages, newest
 

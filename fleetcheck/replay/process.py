@@ -74,8 +74,16 @@ class ReplayProcess:
 
     def command(self, ready_file: Path) -> list[str]:
         """The child's command line (no token in it)."""
-        cmd = [self.python, "-m", "fleetcheck.replay", *map(str, self.dirs),
-               "--kubeconfig-out", str(self.kubeconfig), "--ready-file", str(ready_file)]
+        cmd = [
+            self.python,
+            "-m",
+            "fleetcheck.replay",
+            *map(str, self.dirs),
+            "--kubeconfig-out",
+            str(self.kubeconfig),
+            "--ready-file",
+            str(ready_file),
+        ]
         for name, seconds in self.clock_offsets.items():
             cmd += ["--clock-offset", f"{name}={seconds:g}"]
         if self.request_log is not None:
@@ -97,7 +105,10 @@ class ReplayProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
         with (self._workdir / "stderr.log").open("wb") as stderr:
             self._proc = subprocess.Popen(
-                self.command(ready_file), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                self.command(ready_file),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
                 env=env,
             )
         deadline = time.monotonic() + self.ready_timeout

@@ -33,9 +33,19 @@ __all__ = ["ClusterAPI", "Reply", "continue_page", "status_reply"]
 JSON = "application/json"
 
 _REASONS: dict[int, str] = {
-    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-    406: "NotAcceptable", 409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests",
-    500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout",
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Expired",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
 }
 _EXPIRED_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
@@ -106,10 +116,16 @@ def _query_hash(*parts: str) -> str:
 
 
 def _encode_continue(position: _Position, start_key: str) -> str:
-    raw = orjson.dumps({
-        "v": "meta.k8s.io/v1", "rv": position.resource_version, "start": start_key,
-        "i": position.index, "p": position.page, "q": position.query,
-    })
+    raw = orjson.dumps(
+        {
+            "v": "meta.k8s.io/v1",
+            "rv": position.resource_version,
+            "start": start_key,
+            "i": position.index,
+            "p": position.page,
+            "q": position.query,
+        }
+    )
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -211,7 +227,8 @@ class ClusterAPI:
             return _not_found()
         if query.get("watch", "").lower() in ("true", "1"):
             return status_reply(
-                405, "watch is not supported by the fleetcheck replay server (snapshots do not change)",
+                405,
+                "watch is not supported by the fleetcheck replay server (snapshots do not change)",
             )
         table = wanted_table_version(accept)
         if name is not None:
@@ -225,12 +242,18 @@ class ClusterAPI:
             f'resource "{ref.plural}" in API group "{ref.group}" {scope} (the replay server withholds '
             "Secrets unless started with serve_secrets)"
         )
-        return status_reply(403, message, details={"group": ref.group, "kind": ref.plural} if ref.group
-                            else {"kind": ref.plural})
+        return status_reply(
+            403, message, details={"group": ref.group, "kind": ref.plural} if ref.group else {"kind": ref.plural}
+        )
 
     def _get(
-        self, kind: KindPages, namespace: str | None, name: str, table: str | None,
-        query: Mapping[str, str], now: float,
+        self,
+        kind: KindPages,
+        namespace: str | None,
+        name: str,
+        table: str | None,
+        query: Mapping[str, str],
+        now: float,
     ) -> Reply:
         index = kind.find(namespace, name)
         if index is None:
@@ -241,8 +264,14 @@ class ClusterAPI:
         if table is None:
             return Reply(200, kind.bodies[index])
         metadata = render_json({"resourceVersion": self.pages.resource_version})
-        body = self.tables.render(kind, [index], now=now, metadata=metadata, api_version=table,
-                                  include_object=query.get("includeObject", "Metadata"))
+        body = self.tables.render(
+            kind,
+            [index],
+            now=now,
+            metadata=metadata,
+            api_version=table,
+            include_object=query.get("includeObject", "Metadata"),
+        )
         return Reply(200, body)
 
     def _list(
@@ -295,16 +324,31 @@ class ClusterAPI:
         meta += b"}"
 
         if table is not None:
-            body = self.tables.render(kind, chosen, now=now, metadata=meta, api_version=table,
-                                      include_object=query.get("includeObject", "Metadata"))
+            body = self.tables.render(
+                kind,
+                chosen,
+                now=now,
+                metadata=meta,
+                api_version=table,
+                include_object=query.get("includeObject", "Metadata"),
+            )
             return Reply(200, body)
         if isinstance(chosen, range):
-            items = b",".join(kind.bodies[chosen.start:chosen.stop])
+            items = b",".join(kind.bodies[chosen.start : chosen.stop])
         else:
             items = b",".join([kind.bodies[i] for i in chosen])
-        body = b"".join((
-            b'{"kind":"', kind.list_kind.encode(), b'","apiVersion":"', kind.ref.group_version.encode(),
-            b'","metadata":', meta, b',"items":[', items, b"]}",
-        ))
+        body = b"".join(
+            (
+                b'{"kind":"',
+                kind.list_kind.encode(),
+                b'","apiVersion":"',
+                kind.ref.group_version.encode(),
+                b'","metadata":',
+                meta,
+                b',"items":[',
+                items,
+                b"]}",
+            )
+        )
         self.cache.put(cache_key, body)
         return Reply(200, body)

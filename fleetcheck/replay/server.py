@@ -22,15 +22,14 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import formatdate
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
-import orjson
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
@@ -40,6 +39,7 @@ from .certs import TLSMaterial, generate_tls, server_ssl_context
 from .faults import Fault, FaultRules, break_json
 from .kubeconfig import write_kubeconfig
 from .pages import PageCache, build_cluster_pages
+from .requestlog import RequestLog, RequestRecord
 from .routes import ClusterAPI, Reply, continue_page, status_reply
 
 __all__ = ["ReplayServer", "RequestRecord"]
@@ -54,54 +54,6 @@ _EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
     "list without the continue parameter."
 )
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request as the server saw it. ``status`` 0: the connection was dropped unanswered."""
-
-    cluster: str
-    method: str
-    path: str
-    query: str
-    status: int
-    bytes: int
-    #: when it was answered (epoch seconds, real clock)
-    at: float = 0.0
-
-
-class _RequestLog:
-    """Thread-safe record of every request, optionally mirrored to a JSON-lines file."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
-        self._file: IO[bytes] | None = None
-
-    def open_file(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("ab")
-
-    def close_file(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-
-    def add(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._records.append(record)
-            if self._file is not None:
-                self._file.write(orjson.dumps(asdict(record)) + b"\n")
-                self._file.flush()
-
-    def snapshot(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self._records)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()
 
 
 class _TrackingServer(web.Server):
@@ -197,7 +149,7 @@ class ReplayServer:
             self._check_cluster(name)
             self._clock_offsets[name] = float(seconds)
         self._faults = FaultRules()
-        self._log = _RequestLog()
+        self._log = RequestLog()
         self._listeners: dict[str, _Listener] = {}
         self._tls: TLSMaterial | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -273,10 +225,12 @@ class ReplayServer:
                 if remaining <= 0:
                     raise TimeoutError(f"replay listener for {listener.name} did not accept in time")
                 try:
-                    with socket.create_connection((self._host, listener.port), timeout=remaining) as raw, \
-                            client.wrap_socket(raw, server_hostname=self._host):
+                    with (
+                        socket.create_connection((self._host, listener.port), timeout=remaining) as raw,
+                        client.wrap_socket(raw, server_hostname=self._host),
+                    ):
                         break
-                except OSError:
+                except ConnectionError:  # refused or reset: not serving yet (a TLS failure is a bug: raise)
                     if self._thread is None or not self._thread.is_alive():
                         raise RuntimeError("the replay server's event loop died while starting") from None
 
@@ -402,8 +356,16 @@ class ReplayServer:
         if cluster is not None:
             self._check_cluster(cluster)
         fault = Fault(
-            cluster, re.compile(path_regex), status=status, retry_after=retry_after, delay=delay, drop=drop,
-            truncate=truncate, invalid_json=invalid_json, gone_after_pages=gone_after_pages, remaining=times,
+            cluster,
+            re.compile(path_regex),
+            status=status,
+            retry_after=retry_after,
+            delay=delay,
+            drop=drop,
+            truncate=truncate,
+            invalid_json=invalid_json,
+            gone_after_pages=gone_after_pages,
+            remaining=times,
         )
         return self._faults.add(fault)
 
@@ -416,15 +378,15 @@ class ReplayServer:
         if not header:
             return False
         scheme, _, credential = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            credential.strip().encode(), self._token.encode()
-        )
+        return scheme.lower() == "bearer" and hmac.compare_digest(credential.strip().encode(), self._token.encode())
 
     def _answer(self, listener: _Listener, request: web.BaseRequest, now: float) -> Reply:
         if request.method not in ("GET", "HEAD"):
             return status_reply(
-                405, f"the fleetcheck replay server is read-only: {request.method} is not allowed",
-                reason="MethodNotAllowed", headers={"Allow": "GET, HEAD"},
+                405,
+                f"the fleetcheck replay server is read-only: {request.method} is not allowed",
+                reason="MethodNotAllowed",
+                headers={"Allow": "GET, HEAD"},
             )
         try:
             return listener.api.answer(request.path, request.query, request.headers.get("Accept", ""), now)
@@ -433,9 +395,17 @@ class ReplayServer:
             return status_reply(500, f"internal error in the replay server: {type(exc).__name__}: {exc}")
 
     def _record(self, listener: _Listener, request: web.BaseRequest, status: int, size: int) -> None:
-        self._log.add(RequestRecord(
-            listener.name, request.method, request.path, request.raw_path.partition("?")[2], status, size, time.time(),
-        ))
+        self._log.add(
+            RequestRecord(
+                listener.name,
+                request.method,
+                request.path,
+                request.raw_path.partition("?")[2],
+                status,
+                size,
+                time.time(),
+            )
+        )
 
     def _headers(self, reply: Reply, now: float) -> dict[str, str]:
         return {
@@ -464,8 +434,7 @@ class ReplayServer:
         now = self.clock(listener.name)
         if fault.status is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            reply = status_reply(fault.status, f"fault injected by the replay server ({fault.status})",
-                                 headers=headers)
+            reply = status_reply(fault.status, f"fault injected by the replay server ({fault.status})", headers=headers)
         elif fault.gone_after_pages is not None:
             reply = status_reply(410, _EXPIRED, reason="Expired")
         else:

@@ -38,7 +38,7 @@ def _column(name: str, description: str, kind: str = "string", fmt: str = "", pr
 
 
 def human_duration(seconds: float) -> str:
-    """kubectl's ``duration.HumanDuration``: ``45s``, ``3m20s``, ``5h``, ``3d4h``, ``2y10d``."""
+    """An age as kubectl's ``duration.HumanDuration`` prints it: ``45s``, ``3m20s``, ``5h``, ``3d4h``."""
     total = int(seconds)
     if total < -1:
         return "<invalid>"
@@ -114,8 +114,13 @@ def _pod_cells(obj: Obj) -> list[Any]:
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
     return [
-        obj["metadata"].get("name", ""), f"{ready}/{total}", _pod_status(obj), restarts, None,
-        status.get("podIP") or "<none>", (obj.get("spec") or {}).get("nodeName") or "<none>",
+        obj["metadata"].get("name", ""),
+        f"{ready}/{total}",
+        _pod_status(obj),
+        restarts,
+        None,
+        status.get("podIP") or "<none>",
+        (obj.get("spec") or {}).get("nodeName") or "<none>",
     ]
 
 
@@ -157,29 +162,41 @@ def _layout(columns: list[Obj], cells: Callable[[Obj], list[Any]]) -> _Layout:
 
 _AGE = _column("Age", _AGE_DOC)
 _LAYOUTS: dict[str, _Layout] = {
-    "pods": _layout([
-        _column("Name", _NAME_DOC, fmt="name"),
-        _column("Ready", "The aggregate readiness state of this pod for accepting traffic."),
-        _column("Status", "The aggregate status of the containers in this pod."),
-        _column("Restarts", "The number of times the containers in this pod have been restarted.", "integer"),
-        _AGE,
-        _column("IP", "IP address allocated to the pod. Routable at least within the cluster.", priority=1),
-        _column("Node", "NodeName is a request to schedule this pod onto a specific node.", priority=1),
-    ], _pod_cells),
-    "nodes": _layout([
-        _column("Name", _NAME_DOC, fmt="name"),
-        _column("Status", "The status of the node"),
-        _column("Roles", "The roles of the node"),
-        _AGE,
-        _column("Version", "Kubelet Version reported by the node."),
-    ], _node_cells),
-    "namespaces": _layout([
-        _column("Name", _NAME_DOC, fmt="name"),
-        _column("Status", "The status of the namespace"),
-        _AGE,
-    ], _namespace_cells),
+    "pods": _layout(
+        [
+            _column("Name", _NAME_DOC, fmt="name"),
+            _column("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+            _column("Status", "The aggregate status of the containers in this pod."),
+            _column("Restarts", "The number of times the containers in this pod have been restarted.", "integer"),
+            _AGE,
+            _column("IP", "IP address allocated to the pod. Routable at least within the cluster.", priority=1),
+            _column("Node", "NodeName is a request to schedule this pod onto a specific node.", priority=1),
+        ],
+        _pod_cells,
+    ),
+    "nodes": _layout(
+        [
+            _column("Name", _NAME_DOC, fmt="name"),
+            _column("Status", "The status of the node"),
+            _column("Roles", "The roles of the node"),
+            _AGE,
+            _column("Version", "Kubelet Version reported by the node."),
+        ],
+        _node_cells,
+    ),
+    "namespaces": _layout(
+        [
+            _column("Name", _NAME_DOC, fmt="name"),
+            _column("Status", "The status of the namespace"),
+            _AGE,
+        ],
+        _namespace_cells,
+    ),
 }
 _GENERIC = _layout([_column("Name", _NAME_DOC, fmt="name"), _AGE], _generic_cells)
+
+
+_TABLE_VERSIONS = ("v1", "v1beta1")
 
 
 def wanted_table_version(accept: str) -> str | None:
@@ -192,9 +209,7 @@ def wanted_table_version(accept: str) -> str | None:
             continue
         if "as" not in params:
             return None
-        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io" and params.get("v") in (
-            "v1", "v1beta1",
-        ):
+        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io" and params.get("v") in _TABLE_VERSIONS:
             return params["v"]
     return None
 
@@ -226,9 +241,13 @@ class TableRenderer:
                     created = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
                 except ValueError:
                     created = None
-            partial = render_json({
-                "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
-            })
+            partial = render_json(
+                {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": metadata,
+                }
+            )
             row = self._rows[key] = _Row(layout.cells(obj), created, partial)
         return row
 
@@ -255,7 +274,16 @@ class TableRenderer:
             elif include_object != "None":
                 rendered += b',"object":' + row.metadata
             rows.append(rendered + b"}")
-        return b"".join((
-            b'{"kind":"Table","apiVersion":"meta.k8s.io/', api_version.encode(), b'","metadata":', metadata,
-            b',"columnDefinitions":', layout.columns, b',"rows":[', b",".join(rows), b"]}",
-        ))
+        return b"".join(
+            (
+                b'{"kind":"Table","apiVersion":"meta.k8s.io/',
+                api_version.encode(),
+                b'","metadata":',
+                metadata,
+                b',"columnDefinitions":',
+                layout.columns,
+                b',"rows":[',
+                b",".join(rows),
+                b"]}",
+            )
+        )

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import (
@@ -32,7 +32,8 @@ from fleetcheck.kinds import (
     parse_kind,
     ref_for_object,
 )
-from fleetcheck.registry.yamlfile import AliasBombError, expanded_node_count
+from fleetcheck.registry.fleet import labels_to_str
+from fleetcheck.registry.yamlfile import AliasBombError, config_error_from_validation, expanded_node_count
 from fleetcheck.state.snapshot_model import Snapshot
 
 __all__ = ["ClusterFile", "load_snapshot", "parse_timestamp", "read_cluster_file"]
@@ -44,6 +45,8 @@ _SKIP_DIRS = {"meta", "plugins", "podlogs", "hosts"}
 _SONOBUOY_NAME = re.compile(r"^(?P<group>[a-z0-9.-]+)_(?P<version>v[0-9a-z]+)_(?P<plural>[a-z0-9]+)$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
 _MAX_FILE_BYTES = 2 * 1024**3
+#: parts of field names whose timestamps lie ahead of the capture (expiration, notAfter, renewalTime, ...)
+_FUTURE_KEYS = ("expir", "notafter", "renewal", "validuntil", "deadline")
 
 #: kubectl never writes YAML aliases; this many extra nodes from expanding them is an alias bomb
 _MAX_ALIAS_EXPANSION = 1_000_000
@@ -70,6 +73,9 @@ class ClusterFile(BaseModel):
     captured: datetime | None = None
     server_version: str | dict[str, Any] | None = Field(default=None, alias="serverVersion")
     labels: dict[str, str] = Field(default_factory=dict)
+
+    #: as in the fleet file: ``expires: 2027-01-01`` and ``tier: 1`` are labels, not type errors
+    _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
 
 
 def parse_timestamp(value: str) -> datetime | None:
@@ -120,7 +126,9 @@ def _decode(path: Path) -> list[Any]:
     try:
         return [doc for doc in yaml.load_all(raw, Loader=_Loader) if doc is not None]
     except AliasBombError as exc:
-        raise ConfigError(path, "", f"refused: {exc}", "this is not kubectl output; re-capture it") from None
+        raise ConfigError(
+            path, exc.where, f"refused: {exc.problem}", "this is not kubectl output; re-capture it"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -140,6 +148,8 @@ def _items(doc: Any) -> Iterator[Any]:
         yield from doc
     elif isinstance(doc, dict):
         kind = doc.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and "items" in doc and doc["items"] is None:
+            return  # an empty List written as ``items: null`` (Go's nil slice): no objects, and not an object itself
         if (isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list)) or (
             "items" in doc and isinstance(doc.get("items"), list) and "metadata" not in doc
         ):
@@ -156,21 +166,30 @@ def _is_empty_list(doc: Any) -> bool:
 
 def _walk_files(root: Path) -> Iterator[Path]:
     """Data files under ``root`` in a stable order, skipping logs and sonobuoy metadata."""
+    # sonobuoy's own folders sit at the top of its results, beside resources/; in a cluster-info dump the
+    # top-level folders are namespaces, whatever their names
+    sonobuoy = (root / "resources").is_dir()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).parts
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
+        if (sonobuoy and len(rel) > 1 and rel[0] in _SKIP_DIRS) or any(part.startswith(".") for part in rel[:-1]):
             continue
         if path.is_file() and path.suffix in _SUFFIXES and path.name not in _SKIP_NAMES:
             yield path
 
 
+def _points_ahead(key: Any) -> bool:
+    """Fields dated in the future (a Velero Backup's ``expiration``, a certificate's ``notAfter``) are no "now"."""
+    lowered = str(key).lower()
+    return any(word in lowered for word in _FUTURE_KEYS)
+
+
 def _newest_timestamp(value: Any, newest: datetime | None) -> datetime | None:
-    """Walk an object for the latest timestamp string in it."""
+    """Walk an object for the latest timestamp string in it (ignoring fields that point into the future)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            stack.extend(item.values())
+            stack.extend(v for k, v in item.items() if not _points_ahead(k))
         elif isinstance(item, list):
             stack.extend(item)
         elif isinstance(item, str) and len(item) >= 20 and item[4] == "-" and item.endswith("Z"):
@@ -193,10 +212,8 @@ def read_cluster_file(root: Path) -> ClusterFile:
         try:
             return ClusterFile.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "(top)"
-            raise ConfigError(
-                path, field, err["msg"], "allowed fields: name, captured, serverVersion, labels"
+            raise config_error_from_validation(
+                path, exc, "allowed fields: name, captured, serverVersion, labels"
             ) from None
     return ClusterFile()
 

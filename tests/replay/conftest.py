@@ -186,14 +186,15 @@ def make_pod(
             "qosClass": "Burstable",
             "startTime": ts(started),
             "conditions": [
-                {"type": "Initialized", "status": "True", "lastProbeTime": None,
-                 "lastTransitionTime": condition_time},
-                {"type": "Ready", "status": ready_text, "lastProbeTime": None,
-                 "lastTransitionTime": condition_time},
-                {"type": "ContainersReady", "status": ready_text, "lastProbeTime": None,
-                 "lastTransitionTime": condition_time},
-                {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                 "lastTransitionTime": ts(created)},
+                {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": condition_time},
+                {"type": "Ready", "status": ready_text, "lastProbeTime": None, "lastTransitionTime": condition_time},
+                {
+                    "type": "ContainersReady",
+                    "status": ready_text,
+                    "lastProbeTime": None,
+                    "lastTransitionTime": condition_time,
+                },
+                {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": ts(created)},
             ],
             "containerStatuses": [
                 {
@@ -345,11 +346,16 @@ def make_secret(name: str, namespace: str) -> Obj:
     }
 
 
-def snapshot_of(name: str, objects: list[Obj], *, captured: datetime | None = CAPTURED,
-                server_version: dict[str, Any] | None = None, labels: dict[str, str] | None = None) -> Snapshot:
+def snapshot_of(
+    name: str,
+    objects: list[Obj],
+    *,
+    captured: datetime | None = CAPTURED,
+    server_version: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+) -> Snapshot:
     """A :class:`Snapshot` holding ``objects``, keyed the way the loader keys them."""
-    snap = Snapshot(name=name, path=None, captured=captured, server_version=server_version,
-                    labels=dict(labels or {}))
+    snap = Snapshot(name=name, path=None, captured=captured, server_version=server_version, labels=dict(labels or {}))
     for obj in objects:
         ref = ref_for_object(obj["apiVersion"], obj["kind"])
         snap.refs.setdefault(ref.key, ref)
@@ -361,25 +367,38 @@ def fleet_objects(*, pods: int, nodes: int, namespaces: int = 10) -> list[Obj]:
     """Namespaces, nodes, their leases and ``pods`` pods spread over them, deterministic."""
     created = CAPTURED - timedelta(days=5)
     ns_names = [f"team-{i:02d}" for i in range(namespaces)]
-    objects: list[Obj] = [make_namespace(n, CAPTURED - timedelta(days=100)) for n in
-                          ["default", "kube-system", "kube-node-lease", *ns_names]]
-    objects += [make_node(i, CAPTURED - timedelta(days=60), role="control-plane" if i < 3 else "worker")
-                for i in range(nodes)]
+    objects: list[Obj] = [
+        make_namespace(n, CAPTURED - timedelta(days=100))
+        for n in ["default", "kube-system", "kube-node-lease", *ns_names]
+    ]
+    objects += [
+        make_node(i, CAPTURED - timedelta(days=60), role="control-plane" if i < 3 else "worker") for i in range(nodes)
+    ]
     objects += [make_lease(f"node-{i:03d}", CAPTURED - timedelta(seconds=8)) for i in range(nodes)]
     apps = ["web", "api", "worker", "cache"]
     for i in range(pods):
         app = apps[i % len(apps)]
-        objects.append(make_pod(
-            f"{app}-{i:05d}", ns_names[i % namespaces], node=f"node-{i % max(nodes, 1):03d}", app=app,
-            created=created, tier="frontend" if app == "web" else "backend", restarts=i % 3,
-        ))
+        objects.append(
+            make_pod(
+                f"{app}-{i:05d}",
+                ns_names[i % namespaces],
+                node=f"node-{i % max(nodes, 1):03d}",
+                app=app,
+                created=created,
+                tier="frontend" if app == "web" else "backend",
+                restarts=i % 3,
+            )
+        )
     return objects
 
 
 def big_snapshot() -> Snapshot:
     """Demo-size cluster: 200 nodes, 5,000 pods."""
-    return snapshot_of("big", fleet_objects(pods=BIG_PODS, nodes=BIG_NODES, namespaces=20),
-                       server_version={"major": "1", "minor": "31", "gitVersion": "v1.31.4"})
+    return snapshot_of(
+        "big",
+        fleet_objects(pods=BIG_PODS, nodes=BIG_NODES, namespaces=20),
+        server_version={"major": "1", "minor": "31", "gitVersion": "v1.31.4"},
+    )
 
 
 def small_snapshot() -> Snapshot:
@@ -434,9 +453,7 @@ def api_client(kubeconfig: Path) -> Iterator[ClientFactory]:
     def factory(context: str, path: Path | None = None) -> k8s.ApiClient:
         configuration = k8s.Configuration()
         configuration.retries = 0
-        api = k8s_config.new_client_from_config(
-            str(path or kubeconfig), context, client_configuration=configuration
-        )
+        api = k8s_config.new_client_from_config(str(path or kubeconfig), context, client_configuration=configuration)
         made.append(api)
         return api
 

@@ -130,9 +130,7 @@ def test_get_one_object_and_404(server: ReplayServer, api_client: ClientFactory)
 def test_discovery_satisfies_the_strict_client(server: ReplayServer, api_client: ClientFactory) -> None:
     api = api_client("small")
     assert k8s.VersionApi(api).get_code().git_version == "v1.29.2"
-    assert k8s.CoreApi(api).get_api_versions().server_address_by_client_cidrs[0].server_address.startswith(
-        "127.0.0.1:"
-    )
+    assert k8s.CoreApi(api).get_api_versions().server_address_by_client_cidrs[0].server_address.startswith("127.0.0.1:")
     groups = {g.name: g for g in k8s.ApisApi(api).get_api_versions().groups}
     assert {"apps", "batch", "velero.io", "monitoring.coreos.com"} <= set(groups)
     assert "argoproj.io" not in groups
@@ -151,8 +149,10 @@ def test_crd_group_served_or_absent(server: ReplayServer, api_client: ClientFact
     custom = k8s.CustomObjectsApi(api_client("small"))
     schedules = custom.list_cluster_custom_object("velero.io", "v1", "schedules")
     assert schedules["items"] == [] and schedules["kind"] == "ScheduleList", "CRD installed, zero objects"
-    assert len(custom.list_namespaced_custom_object("monitoring.coreos.com", "v1", "monitoring", "prometheuses")[
-        "items"]) == 1
+    assert (
+        len(custom.list_namespaced_custom_object("monitoring.coreos.com", "v1", "monitoring", "prometheuses")["items"])
+        == 1
+    )
     with pytest.raises(k8s.ApiException) as absent:
         custom.list_cluster_custom_object("argoproj.io", "v1alpha1", "applications")
     assert absent.value.status == 404, "no CRD, no objects: the group is not served"
@@ -218,7 +218,8 @@ def test_head_and_request_log(server: ReplayServer, api_client: ClientFactory) -
     get = raw_request(api, "GET", "/api/v1/namespaces?limit=3&labelSelector=kubernetes.io%2Fmetadata.name")
     records = server.request_log
     assert [(r.method, r.path, r.status) for r in records] == [
-        ("HEAD", "/api/v1/namespaces", 200), ("GET", "/api/v1/namespaces", 200),
+        ("HEAD", "/api/v1/namespaces", 200),
+        ("GET", "/api/v1/namespaces", 200),
     ]
     assert records[0].bytes == 0 and records[1].bytes == len(get.data)
     assert records[1].query == "limit=3&labelSelector=kubernetes.io%2Fmetadata.name"
@@ -243,8 +244,9 @@ def test_timestamps_rebased_to_server_start(server: ReplayServer, api_client: Cl
     pod = json.loads(raw_request(api, "GET", "/api/v1/namespaces/team-00/pods/web-00000").data)
     created = datetime.fromisoformat(pod["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
     assert abs((created - (CAPTURED - timedelta(days=5) + shift)).total_seconds()) <= 1
-    lease = json.loads(raw_request(api, "GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/"
-                                              "node-000").data)
+    lease = json.loads(
+        raw_request(api, "GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-000").data
+    )
     renew = lease["spec"]["renewTime"]
     assert renew.endswith(".000000Z"), "MicroTime keeps its six digits"
     age = server.started_at - datetime.fromisoformat(renew.replace("Z", "+00:00"))

@@ -1,0 +1,305 @@
+"""Real registry servers on loopback for the FC-IMG-004 tests.
+
+:class:`RegistryServer` runs Debian's ``docker-registry`` (the CNCF
+distribution registry v2.8, ``/usr/bin/docker-registry``) with a config the
+test writes: filesystem storage in the test's temporary folder, listening on
+``127.0.0.1`` only, over TLS with a certificate made here (a throw-away CA
+the probe is told to trust) or over plain HTTP, optionally with the "silly"
+auth that answers ``401`` to anonymous requests, as a private registry does.
+
+:class:`StubServer` is not a registry: an HTTP server answering every path
+with one status (404 from a web server where a registry was expected), or a
+socket that accepts connections and never answers (a blackholed load
+balancer), for the failure cases.
+
+Nothing waits by sleeping: readiness is polled (``GET /v2/``) against a deadline.
+Loaded by path from the tests' conftest (the suite runs with
+``--import-mode=importlib``, where test folders are not importable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import http.server
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+REGISTRY_BINARY = Path("/usr/bin/docker-registry")
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """PEM files: the CA to trust, and the server certificate and key it signed."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls(folder: Path, host: str = LOOPBACK) -> TLSFiles:
+    """A fresh CA and a server certificate for ``host`` (IP SAN), valid for an hour, written under ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleetcheck test registry CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = TLSFiles(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
+    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    files.key.chmod(0o600)
+    return files
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the caller retries if it is taken before use)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def registry_available() -> bool:
+    """Whether Debian's docker-registry is installed here."""
+    return REGISTRY_BINARY.is_file() and os.access(REGISTRY_BINARY, os.X_OK)
+
+
+class RegistryServer:
+    """``docker-registry serve`` on ``127.0.0.1:PORT`` with the test's own config; a context manager."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        tls: TLSFiles | None = None,
+        auth: bool = False,
+        start_timeout: float = 20.0,
+    ) -> None:
+        self.folder = folder
+        self.tls = tls
+        self.auth = auth
+        self.start_timeout = start_timeout
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = folder / "registry.log"
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT``, as an image reference or a profile names the registry."""
+        return f"{LOOPBACK}:{self.port}"
+
+    def _config(self) -> dict[str, object]:
+        http_section: dict[str, object] = {"addr": self.address, "secret": "fleetcheck-test-only"}
+        if self.tls is not None:
+            http_section["tls"] = {"certificate": str(self.tls.cert), "key": str(self.tls.key)}
+        config: dict[str, object] = {
+            "version": 0.1,
+            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "storage": {"filesystem": {"rootdirectory": str(self.folder / "data")}},
+            "http": http_section,
+        }
+        if self.auth:
+            config["auth"] = {"silly": {"realm": f"https://{LOOPBACK}/token", "service": "fleetcheck-test"}}
+        return config
+
+    def start(self) -> RegistryServer:
+        """Start it and return once ``GET /v2/`` answers; retries on a port taken meanwhile."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        last_error = ""
+        for _attempt in range(3):
+            self.port = free_port()
+            config_path = self.folder / "config.yml"
+            config_path.write_text(yaml.safe_dump(self._config()))
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [str(REGISTRY_BINARY), "serve", str(config_path)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            try:
+                self._wait_ready(time.monotonic() + self.start_timeout)
+                return self
+            except RuntimeError as exc:
+                last_error = str(exc)
+                self.stop()
+        raise RuntimeError(f"docker-registry did not start: {last_error}")
+
+    def status_of_v2(self, timeout: float = 2.0) -> int:
+        """``GET /v2/`` status, trusting the test CA (raises OSError while the server is not up)."""
+        if self.tls is not None:
+            context = ssl.create_default_context(cafile=str(self.tls.ca))
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                LOOPBACK, self.port, timeout=timeout, context=context
+            )
+        else:
+            conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=timeout)
+        try:
+            conn.request("GET", "/v2/")
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    def _wait_ready(self, deadline: float) -> None:
+        assert self.process is not None
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"exited with {self.process.returncode}: {self._log_tail()}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError(f"not answering within {self.start_timeout}s: {self._log_tail()}")
+            try:
+                if self.status_of_v2(timeout=min(1.0, remaining)) in (200, 401):
+                    return
+            except (OSError, http.client.HTTPException):
+                # not listening yet: wait on the process itself (returns at once if it dies), then poll again
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=min(0.02, max(remaining, 0.001)))
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-800:].strip()
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Terminate the process this object started (by its pid), and reap it."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> RegistryServer:
+        return self.start() if self.process is None else self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+        shutil.rmtree(self.folder / "data", ignore_errors=True)
+
+
+class _FixedStatusHandler(http.server.BaseHTTPRequestHandler):
+    status = 404
+
+    def do_GET(self) -> None:
+        body = b"<html>not a registry</html>"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the tests read statuses, not logs."""
+
+
+class StubServer:
+    """Plain HTTP answering every GET with ``status``, or (``silent=True``) a socket that never answers."""
+
+    def __init__(self, status: int = 404, *, silent: bool = False) -> None:
+        self.status = status
+        self.silent = silent
+        self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> StubServer:
+        if self.silent:
+            # listening, never accepting: connects complete (backlog) and then nothing is ever said
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._sock.bind((LOOPBACK, 0))
+            self._sock.listen(8)
+            self.port = int(self._sock.getsockname()[1])
+            return self
+        handler = type("Handler", (_FixedStatusHandler,), {"status": self.status})
+        self._httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
+        self._httpd.daemon_threads = True
+        self.port = int(self._httpd.server_address[1])
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="stub-http", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._sock is not None:
+            self._sock.close()
