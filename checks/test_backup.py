@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetcheck import ClusterView, Findings, check, fail, object_ref, skip
+from fleetcheck import ClusterView, Findings, KindUnavailable, check, fail, object_ref, skip
 from fleetcheck.velero import (
     BACKUPS,
     BSLS,
@@ -36,12 +36,25 @@ def _schedules(cluster: ClusterView) -> list[ScheduleScope]:
     return cluster.memo("velero.schedules", lambda: [ScheduleScope.from_object(s) for s in cluster.list(SCHEDULES)])
 
 
+def _served(cluster: ClusterView, kind: str) -> bool:
+    """Whether the CRD of ``kind`` is installed; a kind that exists but cannot be listed counts as installed.
+
+    Only the storage locations need reading here; a scan whose RBAC forbids
+    listing Backups still learns from discovery that Velero is there (the
+    checks that read Backups report the forbidden list themselves).
+    """
+    try:
+        return cluster.serves(kind)
+    except KindUnavailable:
+        return True
+
+
 @check(
     "FC-BACKUP-001",
     title="No backup system: Velero absent or no BackupStorageLocation Available",
     factor="recoverable",
     severity="high",
-    reads=list(VELERO_KINDS),
+    reads=[BSLS],
     success="Velero is installed and at least one BackupStorageLocation is Available",
 )
 def test_backup_system_available(cluster: ClusterView) -> None:
@@ -65,7 +78,7 @@ def test_backup_system_available(cluster: ClusterView) -> None:
     References: https://velero.io/docs/main/locations/ ;
     https://velero.io/docs/main/api-types/backupstoragelocation/
     """
-    missing = [kind for kind in VELERO_KINDS if not cluster.serves(kind)]
+    missing = [kind for kind in VELERO_KINDS if not _served(cluster, kind)]
     if len(missing) == len(VELERO_KINDS):
         fail(
             "no backup system: the Velero CRDs are not installed (velero.io/v1 backupstoragelocations, "
@@ -193,7 +206,9 @@ def _backup_problem(backup: dict[str, Any]) -> str:
     """``velero/Backup/x PartiallyFailed (3 errors) reason: ...``: what ``velero backup describe`` would lead with."""
     status = backup.get("status") or {}
     parts = [f"{object_ref(backup, 'Backup')} {phase_of(backup)}"]
-    counts = [f"{status[key]} {key}" for key in ("errors", "warnings") if status.get(key)]
+    counts = [
+        f"{status[key]} {key if status[key] != 1 else key[:-1]}" for key in ("errors", "warnings") if status.get(key)
+    ]
     if counts:
         parts.append(f"({', '.join(counts)})")
     if status.get("failureReason"):

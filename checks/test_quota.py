@@ -137,7 +137,8 @@ def test_quota_not_nearly_exhausted(cluster: ClusterView, settings: QuotaUsageSe
 
     What: for every ResourceQuota, each resource in ``status.hard`` (or
     ``spec.hard``) is compared with ``status.used``; quantities are parsed
-    (``500m``, ``2Gi``) so ``1500m`` of ``2`` cpu is 75%.
+    (``500m``, ``2Gi``) so ``1500m`` of ``2`` cpu is 75%. A hard limit of
+    ``0`` forbids the resource outright and is not reported.
     Why: at 100% the API server rejects new pods in the namespace: a rollout
     stalls half-way, an HPA cannot scale out in a traffic spike, a Job never
     starts. Seeing 90% first leaves time to raise the quota or trim usage.
@@ -167,6 +168,8 @@ def test_quota_not_nearly_exhausted(cluster: ClusterView, settings: QuotaUsageSe
             try:
                 hard_value, used_value = parse_quantity(hard[resource]), parse_quantity(used[resource])
             except QuantityError:
+                continue
+            if hard_value <= 0:  # "0" forbids the resource (services.loadbalancers: "0"): nothing to exhaust
                 continue
             percent = _percent(used_value, hard_value)
             if percent >= threshold:

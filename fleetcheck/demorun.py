@@ -20,32 +20,20 @@ from fleetcheck.results import ResultsDocument
 
 __all__ = ["caught_plants", "run_demo", "write_demo_fleet_file"]
 
-#: Profiles of the demo fleet: the built-in ones, plus the demo's registries and standards.
-DEMO_PROFILE_EXTRAS: dict[str, Any] = {
-    "registries": {
-        "us-east": [
-            "registry.us-east.example.com",
-            "*.dkr.ecr.us-east-1.amazonaws.com",
-            "registry.k8s.io",
-            "quay.io/calico",
-            "quay.io/cilium",
-        ],
-        "eu-west": [
-            "registry.eu-west.example.com",
-            "*.dkr.ecr.eu-west-1.amazonaws.com",
-            "registry.k8s.io",
-            "quay.io/calico",
-            "quay.io/cilium",
-        ],
-        "*": ["registry.k8s.io", "quay.io/calico"],
-    },
-    "standards": {
-        "oidc_issuer": "https://sso.example.com/realms/platform",
-        "oidc_client_id": "kubernetes",
-        "oidc_username_prefix": "oidc:",
-        "metrics_endpoints": ["https://metrics.example.com/api/v1/write"],
-    },
-}
+def demo_profile_extras() -> dict[str, Any]:
+    """What the demo profiles add to the built-in ones: the generator's fleet standards and registries.
+
+    Live probes are off: the demo's hosts (``*.example.com``) are fictional, and
+    the demo must not send a packet beyond loopback.
+    """
+    from fleetcheck.demo.generate import demo_fleet_spec, profile_registries, profile_standards
+
+    spec = demo_fleet_spec()
+    return {
+        "registries": profile_registries(spec),
+        "standards": profile_standards(spec),
+        "probes": {"enabled": False},
+    }
 
 
 def _profile_for(labels: dict[str, str]) -> str:
@@ -74,8 +62,9 @@ def write_demo_fleet_file(workdir: Path, cluster_dirs: list[Path], kubeconfig: P
                 "labels": labels,
             }
         )
+    extras = demo_profile_extras()
     for base in sorted(used):
-        profile = {"name": f"demo-{base}", "extends": base, **DEMO_PROFILE_EXTRAS}
+        profile = {"name": f"demo-{base}", "extends": base, **extras}
         (profiles_dir / f"demo-{base}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
     fleet = {"defaults": {"kubeconfig": str(kubeconfig.resolve())}, "clusters": clusters}
     path = workdir / "fleet.yaml"

@@ -59,6 +59,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
     group.addoption("--no-reports", action="store_true", help="write no report files")
+    group.addoption(
+        "--cluster-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="wall-clock budget for one cluster's API reads; past it the cluster's remaining checks error",
+    )
+    group.addoption("--page-size", type=int, default=500, metavar="N", help="objects per list page (default 500)")
     group.addoption("--shard", metavar="K/N", help="give verdicts for the K-th of N slices of the fleet")
     group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
     group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
@@ -75,6 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir=Path(config.getoption("report_dir")),
         connect_timeout=config.getoption("connect_timeout"),
         read_timeout=config.getoption("read_timeout"),
+        cluster_timeout=config.getoption("cluster_timeout"),
+        page_size=config.getoption("page_size"),
         shard=parse_shard(config.getoption("shard")) if config.getoption("shard") else None,
     )
     config.stash[_RUN_KEY] = RunState(options)

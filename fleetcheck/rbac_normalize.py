@@ -255,10 +255,11 @@ def describe_difference(mine: RbacObject, standard: RbacObject) -> str:
             parts.append(
                 f"a plain role here, aggregated on the fleet (selects {', '.join(sorted(standard.aggregation))})"
             )
-        elif mine.aggregation is not None and standard.aggregation is not None:
-            if mine.aggregation != standard.aggregation:
-                lines = _set_lines(mine.aggregation, standard.aggregation)
-                parts.append("aggregationRule differs: " + ", ".join(_limited(lines)))
+        elif mine.aggregation is not None and standard.aggregation is not None and (
+            mine.aggregation != standard.aggregation
+        ):
+            lines = _set_lines(mine.aggregation, standard.aggregation)
+            parts.append("aggregationRule differs: " + ", ".join(_limited(lines)))
         if mine.permissions != standard.permissions:
             lines = _permission_lines("+", mine.permissions - standard.permissions)
             lines += _permission_lines("-", standard.permissions - mine.permissions)

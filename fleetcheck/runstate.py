@@ -66,6 +66,8 @@ class RunOptions:
     prefetch_workers: int = 8
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    cluster_timeout: float | None = 120.0
+    page_size: int = 500
 
 
 class BrokenClusterState(ClusterState):
@@ -170,7 +172,12 @@ class RunState:
             from fleetcheck.state.live import LiveClusterState, LiveOptions
 
             merged = merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
-            options = LiveOptions(connect_timeout=self.options.connect_timeout, read_timeout=self.options.read_timeout)
+            options = LiveOptions(
+                connect_timeout=self.options.connect_timeout,
+                read_timeout=self.options.read_timeout,
+                cluster_budget=self.options.cluster_timeout,
+                page_size=self.options.page_size,
+            )
             return LiveClusterState(entry.name, merged, entry.context or entry.name, options)
         except ConfigError as exc:
             return BrokenClusterState(entry.name, exc.one_line())

@@ -167,7 +167,6 @@ class ClusterBuild:
         self.objects: dict[str, list[Obj]] = {}
         self.nodes: list[NodeSlot] = []
         self.team_namespaces: list[str] = []
-        self.system_namespaces: list[str] = []
         self._rv = 4100
         self._key_cache: dict[tuple[str, str], str] = {}
         self._pools: dict[bool, list[NodeSlot]] = {}

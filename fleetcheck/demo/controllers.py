@@ -337,7 +337,6 @@ def add_statefulset(
     app: str | None,
     claim_templates: list[Obj] | None = None,
     owner: Obj | None = None,
-    extra_labels: dict[str, str] | None = None,
 ) -> tuple[Obj, list[Obj]]:
     """A StatefulSet and its ordinal pods (``name-0`` ...); PVCs are the caller's (``storage.py``)."""
     rolled_out = build.rollout_age()
@@ -368,7 +367,7 @@ def add_statefulset(
                 name,
                 namespace,
                 age=created,
-                labels={**labels, **(extra_labels or {}), **track_labels},
+                labels={**labels, **track_labels},
                 annotations=annotations or None,
                 owner=owner,
                 generation=build.rng.randint(1, 6),

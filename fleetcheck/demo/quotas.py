@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from fleetcheck.demo.build import DAY, ClusterBuild, Obj
+from fleetcheck.quantity import parse_quantity
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -27,20 +28,16 @@ QUOTA_NAME = "compute"
 LIMIT_RANGE_NAME = "container-defaults"
 DEFAULT_LIMITS = {"cpu": "500m", "memory": "512Mi"}
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
-_MEMORY_UNITS = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}
 
 
 def parse_cpu(quantity: str) -> int:
     """Millicores of a CPU quantity (``250m``, ``2``)."""
-    return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+    return math.ceil(parse_quantity(quantity) * 1000)
 
 
 def parse_memory(quantity: str) -> int:
-    """MiB of a memory quantity (``128Mi``, ``2Gi``; the generator only writes binary units)."""
-    for unit, factor in _MEMORY_UNITS.items():
-        if quantity.endswith(unit):
-            return math.ceil(float(quantity[: -len(unit)]) * factor)
-    return math.ceil(int(quantity) / (1024 * 1024))
+    """Whole MiB of a memory quantity (``128Mi``, ``2Gi``), rounded up."""
+    return math.ceil(parse_quantity(quantity) / 2**20)
 
 
 def format_cpu(millicores: int) -> str:

@@ -83,7 +83,6 @@ def add_namespaces(build: ClusterBuild) -> None:
     cluster_age = build.rng.uniform(300, 500) * DAY
     for name in (*SYSTEM_NAMESPACES, *platform):
         _namespace(build, name, age=cluster_age - build.rng.uniform(0, 5) * 60, labels={})
-    build.system_namespaces = [*SYSTEM_NAMESPACES, *platform]
     for name, team, _service in names:
         _namespace(
             build,

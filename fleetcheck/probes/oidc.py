@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -163,6 +164,12 @@ def _get_once(url: str, limits: FetchLimits, deadline: float) -> _Answer:
         ) from None
     except TimeoutError:
         raise ProbeError(f"GET {url}: no complete answer within {limits.timeout:g}s") from None
+    except socket.gaierror as exc:
+        raise ProbeError(f"GET {url}: cannot resolve {host}: {exc.strerror}") from None
+    except ConnectionRefusedError:
+        raise ProbeError(f"GET {url}: connection refused (nothing listens on {host}:{parts.port or 443})") from None
+    except ssl.SSLError as exc:
+        raise ProbeError(f"GET {url}: TLS handshake failed: {exc.reason or exc}") from None
     except (OSError, http.client.HTTPException) as exc:
         raise ProbeError(f"GET {url}: {type(exc).__name__}: {exc}") from None
     finally:

@@ -45,6 +45,8 @@ class LiveOptions:
     #: attempts for 429/503 (honouring Retry-After up to ``max_retry_after``) and connection resets
     attempts: int = 3
     max_retry_after: float = 5.0
+    #: wall-clock budget for all of one cluster's requests (``--cluster-timeout``); None = unbounded
+    cluster_budget: float | None = 120.0
 
 
 @dataclass
@@ -112,6 +114,7 @@ class LiveClusterState(ClusterState):
         self._discovery_lock = threading.Lock()
         self._version: ServerVersion | None = None
         self._first_date: datetime | None = None
+        self._clock_started: float | None = None
         self.request_count = 0
 
     # -- HTTP -----------------------------------------------------------------------
@@ -120,6 +123,17 @@ class LiveClusterState(ClusterState):
         if self._unreachable is not None:
             raise ClusterUnreachable(self.name, ref, self._unreachable.reason)
         opts = self.options
+        now = time.monotonic()
+        if self._clock_started is None:
+            self._clock_started = now
+        read_timeout = opts.read_timeout
+        if opts.cluster_budget is not None:
+            remaining = opts.cluster_budget - (now - self._clock_started)
+            if remaining <= 0:
+                reason = f"the cluster's time budget of {opts.cluster_budget:g} s (--cluster-timeout) is spent"
+                self._unreachable = ClusterUnreachable(self.name, ref, reason)
+                raise self._unreachable
+            read_timeout = min(read_timeout, remaining)
         for attempt in range(1, opts.attempts + 1):
             method, url, headers, _body, _post = self._api.param_serialize(
                 "GET",
@@ -131,7 +145,7 @@ class LiveClusterState(ClusterState):
             self.request_count += 1
             try:
                 raw = self._api.call_api(
-                    method, url, header_params=headers, _request_timeout=(opts.connect_timeout, opts.read_timeout)
+                    method, url, header_params=headers, _request_timeout=(opts.connect_timeout, read_timeout)
                 )
                 data = raw.read() or b""
             except k8s_client.ApiException as exc:  # TLS failures arrive as status 0
@@ -143,7 +157,7 @@ class LiveClusterState(ClusterState):
                 if isinstance(cause, urllib3.exceptions.SSLError):
                     reason = f"TLS verification failed talking to {self.server}"
                 elif isinstance(cause, urllib3.exceptions.ReadTimeoutError):
-                    raise KindUnavailable(self.name, ref, f"read timed out after {opts.read_timeout:g} s") from None
+                    raise KindUnavailable(self.name, ref, f"read timed out after {read_timeout:g} s") from None
                 elif isinstance(cause, urllib3.exceptions.NewConnectionError):  # subclasses ConnectTimeoutError
                     reason = f"cannot connect to {self.server} (connection refused or no route)"
                 elif isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
@@ -158,7 +172,7 @@ class LiveClusterState(ClusterState):
                 self._unreachable = ClusterUnreachable(self.name, ref, reason)
                 raise self._unreachable from None
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-                raise KindUnavailable(self.name, ref, f"read timed out after {opts.read_timeout:g} s") from None
+                raise KindUnavailable(self.name, ref, f"read timed out after {read_timeout:g} s") from None
             except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
                 if attempt < opts.attempts:
                     log.debug("%s: connection reset on %s, retrying (%s)", self.name, path, type(exc).__name__)

@@ -75,4 +75,5 @@ def test_checks_lists_an_extra_pack(tmp_path: Path, capsys: pytest.CaptureFixtur
         encoding="utf-8",
     )
     assert main(["checks", "--checks", str(tmp_path)]) == 0
-    assert any(line.startswith("FC-PACK-001   owned") for line in capsys.readouterr().out.splitlines())
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["FC-PACK-001", "owned", "info", "cluster", "Pack", "check"] in rows

@@ -20,9 +20,12 @@ from fleetcheck.demo import (
     demo_fleet_spec,
     generate_cluster,
     generate_fleet,
+    profile_registries,
+    profile_standards,
 )
 from fleetcheck.demo.planted import object_ref
 from fleetcheck.kinds import ref_for_object
+from fleetcheck.registry.profile import Profile
 
 from .conftest import Fleet, load_snapshot
 
@@ -229,6 +232,17 @@ def test_small_and_full_demo_plant_the_same_codes(small_demo: Fleet, full_demo: 
         return sorted((p.cluster, p.code, bool(p.object)) for p in fleet.plants)
 
     assert codes(small_demo) == codes(full_demo)
+
+
+def test_fleet_standard_is_a_valid_profile_block() -> None:
+    spec = demo_fleet_spec()
+    profile = Profile(name="demo", standards=profile_standards(spec), registries=profile_registries(spec))
+    assert profile.standards.cni == "calico" and profile.standards.cni_version == "3.31"
+    assert profile.standards.kubernetes_minor == "1.31"
+    assert profile.registries == {
+        "eu-west": ["registry.eu-west.example.com"],
+        "us-east": ["registry.us-east.example.com"],
+    }
 
 
 def test_unknown_plant_is_rejected() -> None:

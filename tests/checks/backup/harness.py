@@ -9,10 +9,23 @@ from typing import Any
 
 import pytest
 
+# Loaded before any nested run, so the runs find them imported: pytester drops every module a nested
+# run imports itself, and re-importing them (with assertion rewriting) costs each run a second or more.
+import fleetcheck.apiserver
+import fleetcheck.probes.oidc
+import fleetcheck.reports
+import fleetcheck.reports.terminal
+import fleetcheck.runstate
+import fleetcheck.scoring
+import fleetcheck.state.live
+import fleetcheck.state.snapshot_state
+import fleetcheck.velero  # noqa: F401
 from fleetcheck.plugin import RECORD_ATTR
 
 REPO = Path(__file__).resolve().parents[3]
 BACKUP_CHECKS = REPO / "checks" / "test_backup.py"
+#: plugins a nested run does not need (each costs import time in every run)
+NESTED_OPTIONS = ("-p", "no:randomly", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 
 @dataclass
@@ -34,7 +47,7 @@ class Verdicts:
 
 def run_checks(pytester: pytest.Pytester, check_file: Path, *args: str) -> Verdicts:
     """``pytest CHECK_FILE ARGS --no-reports`` in-process; verdicts come from the records the plugin attaches."""
-    result = pytester.runpytest_inprocess(str(check_file), *args, "--no-reports")
+    result = pytester.runpytest_inprocess(str(check_file), *args, "--no-reports", *NESTED_OPTIONS)
     records: dict[tuple[str, str], dict[str, Any]] = {}
     for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
         payload = getattr(report, RECORD_ATTR, None)

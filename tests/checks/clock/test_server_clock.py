@@ -108,3 +108,14 @@ def test_snapshots_skip_the_live_check(run_clock_checks: Any, snapshots: Any, cl
     verdicts = run_clock_checks(*snapshots(clock_cluster("captured", NODES)))
     assert verdicts.outcome(CODE, "captured") == "skip"
     assert "needs a live API server" in verdicts.message(CODE, "captured")
+
+
+def test_malformed_ntp_server_is_an_error(
+    run_clock_checks: Any, replayed: Any, clock_cluster: Any, profile_file: Any
+) -> None:
+    _server, fleet = replayed(clock_cluster("typo", NODES))
+    verdicts = run_clock_checks("--fleet", str(fleet), "--profile", _ntp_profile(profile_file, "127.0.0.1:ntp"))
+    assert verdicts.outcome(CODE, "typo") == "error"
+    assert verdicts.message(CODE, "typo") == (
+        "profile ntp: probes.ntp_servers: '127.0.0.1:ntp': port must be a number from 1 to 65535"
+    )

@@ -69,8 +69,9 @@ def run_checks(request: pytest.FixtureRequest) -> Callable[..., Any]:
         args: tuple[str, ...] = (),
     ) -> Any:
         names = (modules,) if isinstance(modules, str) else modules
-        # hypothesis' plugin re-imports hypothesis in every inner session (pytester restores sys.modules): 0.7 s each
-        argv = [*(str(CHECKS / m) for m in names), "--no-reports", "-q", "-p", "no:hypothesispytest"]
+        # hypothesis' plugin re-imports hypothesis in every inner session (pytester restores sys.modules): 0.7 s
+        # each; --tb=native: pytest's own traceback rendering parses the kubernetes client's huge modules (4 s)
+        argv = [*(str(CHECKS / m) for m in names), "--no-reports", "-q", "--tb=native", "-p", "no:hypothesispytest"]
         for folder in snapshots:
             argv += ["--snapshot", str(folder)]
         if profile is not None:

@@ -2,9 +2,7 @@
 
 Builders and servers live in modules loaded by path and are handed out as
 fixtures, because the suite runs with ``--import-mode=importlib``, where
-test folders are not importable. Test modules that use :func:`run_checks`
-declare ``pytest_plugins = ["pytester"]`` themselves (a ``pytest_plugins``
-in a conftest below the rootdir is an error in pytest 9).
+test folders are not importable. ``pytester`` comes from ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -85,8 +83,9 @@ def run_checks(request: pytest.FixtureRequest) -> Callable[..., Any]:
         args: tuple[str, ...] = (),
     ) -> Any:
         names = (modules,) if isinstance(modules, str) else modules
-        # hypothesis' plugin re-imports hypothesis in every inner session (pytester restores sys.modules): 0.7 s each
-        argv = [*(str(CHECKS / m) for m in names), "--no-reports", "-q", "-p", "no:hypothesispytest"]
+        # hypothesis' plugin re-imports hypothesis in every inner session (pytester restores sys.modules): 0.7 s
+        # each; --tb=native: pytest's own traceback rendering parses the kubernetes client's huge modules (4 s)
+        argv = [*(str(CHECKS / m) for m in names), "--no-reports", "-q", "--tb=native", "-p", "no:hypothesispytest"]
         for folder in snapshots:
             argv += ["--snapshot", str(folder)]
         if profile is not None:

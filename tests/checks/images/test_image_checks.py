@@ -7,7 +7,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-pytest_plugins = ["pytester"]
 
 DIGEST = "sha256:" + "9f86d081884c7d659a2feaa0c55ad015" * 2
 EU_REGISTRIES = {"eu-west": ["registry.eu-west.example.com", "*.dkr.ecr.eu-west-1.amazonaws.com"]}

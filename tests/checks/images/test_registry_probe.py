@@ -22,7 +22,6 @@ from fleetcheck.probes.oci import probe_registry, registry_base_url, tls_context
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
 
-pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.servers
 
 

@@ -138,16 +138,21 @@ def test_checks_skip_with_a_reason_when_nothing_applies(pytester: pytest.Pyteste
     assert records[("FC-QUOTA-003", "sys")].message == "no ResourceQuotas in tenant namespaces"
 
 
-def test_spec_hard_is_used_when_status_is_missing_and_odd_values_are_ignored(
+def test_spec_hard_backs_up_status_and_odd_or_zero_limits_are_not_findings(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    no_status = resource_quota("team-a", "fresh", BOUNDED)  # just created: the controller has not filled status
+    # the quota controller has filled status.used but not (yet) status.hard: spec.hard is the limit
+    fresh = resource_quota("team-a", "fresh", {"limits.memory": "2Gi"}, {"limits.memory": "1900Mi"})
+    del fresh["status"]["hard"]
     odd = resource_quota("team-b", "odd", {"requests.cpu": "lots"}, {"requests.cpu": "1"})
-    zero = resource_quota("team-c", "frozen", {"pods": "0"}, {"pods": "0"})
-    folder = write_snapshot(tmp_path / "s", [namespace("team-a"), no_status, odd, zero], name="s")
-    result, records = _run(pytester, "--snapshot", str(folder), "--no-reports", "-k", "FC-QUOTA-003 or exhausted")
+    # "0" forbids a resource outright; it is not a quota about to run out
+    forbid = resource_quota("team-c", "no-lbs", {"services.loadbalancers": "0"}, {"services.loadbalancers": "0"})
+    unused = resource_quota("team-d", "new", BOUNDED)  # no status at all yet
+    folder = write_snapshot(tmp_path / "s", [namespace("team-a"), fresh, odd, forbid, unused], name="s")
+    result, records = _run(pytester, "--snapshot", str(folder), "--no-reports", "-k", "exhausted")
     result.assert_outcomes(failed=1)
-    assert records[("FC-QUOTA-003", "s")].objects == ["team-c/ResourceQuota/frozen"]  # hard 0 is full
+    assert records[("FC-QUOTA-003", "s")].objects == ["team-a/ResourceQuota/fresh"]
+    assert _line(result, "FC-QUOTA-003 [s] fail: ").endswith("limits.memory 1900Mi/2Gi (93%)")
 
 
 def _profile(path: Path, **fields: Any) -> Path:

@@ -1,0 +1,170 @@
+"""Observable from one place: metrics and logs leave the cluster for the fleet's central stores (FC-OBS-*).
+
+Reading configurations (remote-write URLs, collector exporters, log-shipper
+DaemonSets, node eligibility) lives in :mod:`fleetcheck.telemetry`; these
+checks judge what it finds.
+"""
+
+from __future__ import annotations
+
+from fleetcheck import ClusterView, check, fail, object_ref
+from fleetcheck.telemetry import (
+    LOG_SHIPPERS,
+    METRICS_KINDS,
+    MetricsDestination,
+    endpoint_matches,
+    find_log_shippers,
+    metrics_destinations,
+    nodes_for,
+    rollout_problems,
+)
+
+_SHOWN = 6
+
+
+def _listed(items: list[str]) -> str:
+    shown = "; ".join(items[:_SHOWN])
+    return shown + (f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+
+
+def _sources(destinations: list[MetricsDestination]) -> list[str]:
+    """The objects to fix, once each (a ConfigMap's key is dropped)."""
+    return list(dict.fromkeys(d.source.split(" ", 1)[0] for d in destinations))
+
+
+@check(
+    "FC-OBS-001",
+    title="Metrics do not leave the cluster for the central store",
+    factor="observable",
+    severity="high",
+    reads=list(METRICS_KINDS),
+    success="metrics are remote-written off the cluster (to the profile's central store when it declares one)",
+)
+def test_metrics_reach_central_store(cluster: ClusterView) -> None:
+    """Metrics do not leave the cluster for the profile's central store.
+
+    What: the metrics destinations configured in the cluster are collected:
+    ``spec.remoteWrite[].url`` of Prometheus Operator ``Prometheus`` and
+    ``PrometheusAgent`` (and VictoriaMetrics ``VMAgent``, Grafana Agent
+    ``MetricsInstance``), the exporters of an OpenTelemetry Collector's
+    ``metrics`` pipelines (CR ``spec.config`` or a ConfigMap), and
+    ``remote_write`` in Prometheus, Grafana Agent and Alloy configuration
+    ConfigMaps. With ``standards.metrics_endpoints`` declared (URL prefixes
+    or globs, e.g. ``https://mimir.example.com/api/v1/push``), one
+    destination must match. Without, any destination outside the cluster
+    passes; URLs naming a Service (``*.svc``), a bare name or loopback stay
+    inside and do not count. Fails when none is found. URLs taken from the
+    environment or a Secret cannot be judged and are named as such.
+    Why: metrics that stay in the cluster die with it: the dashboards and
+    alerts the on-call engineer needs during an outage are on the cluster
+    that is down, and a fleet cannot be compared or capacity-planned from
+    one place when each cluster keeps its own Prometheus.
+    Fix: add a ``remoteWrite`` to the cluster's Prometheus (or run a
+    Prometheus agent or OpenTelemetry Collector) pointing at the fleet's
+    central store, with the cluster name as an external label, from the
+    platform's GitOps repository; declare the store in the profile
+    (``standards: {metrics_endpoints: [https://...]}``) so a wrong URL is
+    caught too.
+    References: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#remote_write ;
+    https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.RemoteWriteSpec ;
+    https://opentelemetry.io/docs/collector/configuration/#exporters ;
+    https://grafana.com/docs/alloy/latest/reference/components/prometheus/prometheus.remote_write/
+    """
+    scan = cluster.memo("fleetcheck.telemetry.metrics", lambda: metrics_destinations(cluster.list))
+    destinations = scan.destinations
+    unresolved = f"; could not judge: {_listed(scan.unresolved)}" if scan.unresolved else ""
+    found = _listed([d.describe() for d in destinations]) if destinations else ""
+    declared = cluster.profile.standards.metrics_endpoints
+    if declared:
+        if any(endpoint_matches(d.url, p) for d in destinations if d.url for p in declared):
+            return
+        expected = ", ".join(declared)
+        if not destinations:
+            fail(
+                f"no metrics destination found (no Prometheus/PrometheusAgent remoteWrite, OpenTelemetry Collector "
+                f"metrics exporter, or remote_write in a ConfigMap){unresolved}; expected one sending to the "
+                f"central store {expected} (standards.metrics_endpoints of profile {cluster.profile.name})"
+            )
+        fail(
+            f"metrics are not sent to the central store: none of the {len(destinations)} destinations matches "
+            f"{expected} (standards.metrics_endpoints of profile {cluster.profile.name}); found: {found}{unresolved}",
+            _sources(destinations),
+        )
+    remote = [d for d in destinations if not d.in_cluster]
+    if remote:
+        return
+    if destinations:
+        fail(
+            f"metrics stay in the cluster: every destination is a Service or loopback address: {found}{unresolved}; "
+            "expected a remote-write or exporter URL outside the cluster (declare the central store in "
+            "standards.metrics_endpoints)",
+            _sources(destinations),
+        )
+    fail(
+        "no metrics destination found: no Prometheus/PrometheusAgent remoteWrite, OpenTelemetry Collector metrics "
+        f"exporter, or remote_write in a ConfigMap{unresolved}; expected metrics remote-written off the cluster"
+    )
+
+
+@check(
+    "FC-OBS-002",
+    title="No log-shipping DaemonSet fully rolled out on every node",
+    factor="observable",
+    severity="medium",
+    reads=["daemonsets", "nodes"],
+    success="a log-shipping DaemonSet is fully rolled out and ready on every schedulable node",
+)
+def test_log_shipper_on_every_node(cluster: ClusterView) -> None:
+    """No log-shipping DaemonSet is fully rolled out and ready on every node.
+
+    What: DaemonSets in any namespace are recognised as log shippers by name
+    or image (fluent-bit, fluentd, Vector, Promtail, the OpenTelemetry
+    Collector, Grafana Agent, Alloy, Filebeat). At least one must be fully
+    rolled out: the controller has observed its current generation,
+    ``status.desiredNumberScheduled == numberReady == updatedNumberScheduled``
+    (the last for ``RollingUpdate`` only), and it is scheduled on at least
+    as many nodes as accept it: Ready, not cordoned, with no ``NoSchedule``
+    or ``NoExecute`` taint its tolerations (plus those the DaemonSet
+    controller adds) do not tolerate. More may be scheduled than that,
+    since DaemonSets also run on cordoned nodes by design.
+    Why: logs stay on the node that wrote them until it is recycled: the
+    node a crash happened on is exactly the one whose shipper was not
+    running, and the evidence is gone with the node. A stuck rollout (new
+    version crash-looping), a taint added to a node pool that the shipper
+    does not tolerate, or a nodeSelector that leaves out the control plane
+    all open such gaps silently.
+    Fix: look at the shipper's pods that are not ready (``kubectl -n NS
+    get pods -l ... -o wide``), roll back a crashing version, and add
+    tolerations for the taints of every node pool (``operator: Exists``
+    tolerates all); ship logs from a DaemonSet, not a Deployment, so every
+    node is covered.
+    References: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/ ;
+    https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/ ;
+    https://kubernetes.io/docs/concepts/cluster-administration/logging/#cluster-level-logging-architectures
+    """
+    shippers = find_log_shippers(cluster.list("daemonsets"))
+    if not shippers:
+        products = ", ".join(s.product for s in LOG_SHIPPERS)
+        names = sorted(object_ref(ds, "DaemonSet") for ds in cluster.list("daemonsets"))
+        fail(
+            f"no log-shipping DaemonSet found (looked for {products} by DaemonSet name and image) among the "
+            f"{len(names)} DaemonSets ({_listed(names) or 'none'}); expected one on every node"
+        )
+    nodes = cluster.list("nodes")
+    reports: list[str] = []
+    for product, daemonset in shippers:
+        eligible = nodes_for(daemonset, nodes)
+        problems = rollout_problems(daemonset, len(eligible.names))
+        if not problems:
+            return
+        left_out = ""
+        if eligible.excluded:
+            left_out = " (nodes not counted: " + _listed([f"{n} {why}" for n, why in eligible.excluded.items()]) + ")"
+        accepting = f"{len(eligible.names)} of {len(nodes)} nodes accept it"
+        name = object_ref(daemonset, "DaemonSet")
+        reports.append(f"{name} ({product}, {accepting}): {', '.join(problems)}{left_out}")
+    fail(
+        f"no log shipper is fully rolled out on every schedulable Ready node: {'; '.join(reports)}; expected "
+        "desiredNumberScheduled == numberReady == updatedNumberScheduled, covering every node that accepts it",
+        [object_ref(ds, "DaemonSet") for _, ds in shippers],
+    )

@@ -1,0 +1,507 @@
+"""Where a cluster's metrics and logs go: remote-write destinations and log-shipping DaemonSets (FC-OBS-*).
+
+Metrics destinations are read from the objects that configure them:
+
+====================================== ==========================================================
+Prometheus Operator ``Prometheus``,    ``spec.remoteWrite[].url``
+``PrometheusAgent``
+VictoriaMetrics ``VMAgent``,           ``spec.remoteWrite[].url``
+Grafana Agent ``MetricsInstance``
+OpenTelemetry Collector CR             ``spec.config`` (an object in v1beta1, a YAML string in
+                                       v1alpha1): ``exporters.<id>.endpoint`` of the exporters the
+                                       ``metrics`` pipelines use
+ConfigMap, Prometheus or Grafana       YAML with ``remote_write: [{url: ...}]`` at any depth
+Agent static mode                      (``prometheus.yml``, ``agent.yaml``: ``metrics.configs[]``)
+ConfigMap, OpenTelemetry Collector     YAML with ``exporters`` and ``service.pipelines`` (the
+                                       collector chart's ``relay`` key), as for the CR
+ConfigMap, Grafana Alloy / Agent flow  ``prometheus.remote_write "x" { endpoint { url = "..." } }``
+                                       and ``otelcol.exporter.otlp|otlphttp "x" { client {
+                                       endpoint = "..." } }`` wired into a ``metrics = [...]`` list
+====================================== ==========================================================
+
+Limits, said rather than guessed: a URL taken from the environment or a
+Secret (``env("X")``, ``${X}``, ``$(X)``, ``remote_write`` in a Secret the
+scan cannot read) cannot be judged and is reported as unresolved; Helm
+templates that are not valid YAML are reported as unparsable; a ConfigMap
+nobody mounts still counts (the scan does not follow volumes); Alloy
+configuration is scanned block by block, not evaluated, so ``for_each`` and
+module imports are not followed.
+
+Log shippers are DaemonSets recognised by name or image (fluent-bit,
+fluentd, Vector, Promtail, the OpenTelemetry Collector, Grafana Agent,
+Alloy, Filebeat). Which nodes one must run on is decided as the DaemonSet
+controller decides where it can schedule: Ready nodes that are not
+cordoned and whose ``NoSchedule``/``NoExecute`` taints the pod template
+tolerates (with the tolerations the controller adds to every DaemonSet pod).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from fleetcheck.imageref import ImageRefError, parse_image_ref
+
+__all__ = [
+    "LOG_SHIPPERS",
+    "METRICS_KINDS",
+    "EligibleNodes",
+    "LogShipper",
+    "MetricsDestination",
+    "MetricsScan",
+    "endpoint_matches",
+    "find_log_shippers",
+    "is_in_cluster",
+    "metrics_destinations",
+    "nodes_for",
+    "river_destinations",
+    "rollout_problems",
+    "tolerates",
+]
+
+Obj = dict[str, Any]
+
+#: (kind as ``reads=`` names it, Kind, field holding the remote-write list) of the CRs with ``remoteWrite``.
+_REMOTE_WRITE_CRS: tuple[tuple[str, str], ...] = (
+    ("monitoring.coreos.com/v1 prometheuses", "Prometheus"),
+    ("monitoring.coreos.com/v1alpha1 prometheusagents", "PrometheusAgent"),
+    ("operator.victoriametrics.com/v1beta1 vmagents", "VMAgent"),
+    ("monitoring.grafana.com/v1alpha1 metricsinstances", "MetricsInstance"),
+)
+_OTEL_COLLECTORS = "opentelemetry.io/v1beta1 opentelemetrycollectors"
+#: Every kind :func:`metrics_destinations` lists (put them in a check's ``reads=``).
+METRICS_KINDS: tuple[str, ...] = (*(kind for kind, _ in _REMOTE_WRITE_CRS), _OTEL_COLLECTORS, "configmaps")
+
+#: Exporters that keep data local (a scrape endpoint, a file, the log) rather than sending it away.
+_LOCAL_EXPORTERS = frozenset({"debug", "logging", "nop", "prometheus", "file"})
+#: Exporters that send to a vendor's service, whose endpoint is built in when not configured.
+_VENDOR_EXPORTERS = frozenset(
+    {"datadog", "googlemanagedprometheus", "googlecloud", "awsemf", "azuremonitor", "splunk_hec", "newrelic"}
+)
+_UNRESOLVED = re.compile(r"\$\{|\$\(|^env\(|sys\.env\(")
+_CONFIG_MARKERS = ("remote_write", "exporters")
+_RIVER_BLOCK = re.compile(
+    r"(?P<component>prometheus\.remote_write|otelcol\.exporter\.(?:otlphttp|otlp|prometheusremotewrite))"
+    r"\s+\"(?P<label>[^\"]*)\"\s*\{"
+)
+_RIVER_ATTRIBUTE = re.compile(r"\b(?P<key>url|endpoint)\s*=\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|[^\n]+)")
+
+
+@dataclass(frozen=True)
+class MetricsDestination:
+    """One place metrics are sent: which object says so, how, and the URL as written."""
+
+    source: str
+    via: str
+    url: str
+
+    @property
+    def in_cluster(self) -> bool:
+        """The URL names a Service, a bare name, or loopback: the metrics stay in the cluster."""
+        return bool(self.url) and is_in_cluster(self.url)
+
+    def describe(self) -> str:
+        """``monitoring/Prometheus/k8s remoteWrite -> https://...``."""
+        return f"{self.source} {self.via} -> {self.url or '(the exporter built-in endpoint)'}"
+
+
+@dataclass
+class MetricsScan:
+    """Every metrics destination found, and the configurations that could not be judged (with why)."""
+
+    destinations: list[MetricsDestination] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+
+def _ref(obj: Obj, kind: str) -> str:
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace")
+    name = meta.get("name", "?")
+    return f"{namespace}/{kind}/{name}" if namespace else f"{kind}/{name}"
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url if "://" in url else f"//{url}").hostname
+    except ValueError:
+        return None
+
+
+def is_in_cluster(url: str) -> bool:
+    """Whether ``url`` points inside the cluster: ``*.svc[.domain]``, a single-label name, or loopback."""
+    host = _host(url.strip())
+    if not host:
+        return False
+    if host in ("localhost", "0.0.0.0", "::"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(labels) == 1 or "svc" in labels[2:] or host.endswith(".cluster.local")
+
+
+def _normalised(url: str) -> str:
+    """Scheme and host lower case (DNS and schemes are case-insensitive; paths are not)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def endpoint_matches(url: str, pattern: str) -> bool:
+    """Whether ``url`` is under ``pattern``: a URL prefix ending at a boundary, or a glob (``*``, ``?``, ``[``).
+
+    ``https://metrics.example.com`` matches ``https://metrics.example.com/api/v1/push`` but not
+    ``https://metrics.example.com.evil.io``; an endpoint without a scheme (``host:4317``, as gRPC
+    exporters write it) is also tried as ``https://`` and ``http://``.
+    """
+    pattern = _normalised(pattern.strip())
+    candidates = [url.strip()] if "://" in url else [url.strip(), f"https://{url.strip()}", f"http://{url.strip()}"]
+    for candidate in (_normalised(c) for c in candidates):
+        if any(ch in pattern for ch in "*?["):
+            stem = pattern.rstrip("/")
+            if any(fnmatch.fnmatchcase(candidate, p) for p in (pattern, f"{stem}/*", f"{stem}:*")):
+                return True
+        elif candidate.startswith(pattern) and (
+            pattern.endswith("/") or len(candidate) == len(pattern) or candidate[len(pattern)] in "/?#:"
+        ):
+            return True
+    return False
+
+
+def _remote_write_urls(entries: Any) -> Iterator[str]:
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("url"):
+            yield str(entry["url"])
+
+
+def _add(scan: MetricsScan, source: str, via: str, url: str) -> None:
+    if _UNRESOLVED.search(url):
+        scan.unresolved.append(f"{source} {via}: URL {url!r} comes from the environment and cannot be judged")
+    else:
+        scan.destinations.append(MetricsDestination(source, via, url))
+
+
+def _walk_remote_write(node: Any, depth: int = 0) -> Iterator[str]:
+    """Every ``remote_write[].url`` at any depth (Prometheus, Grafana Agent static ``metrics.configs[]``)."""
+    if depth > 8:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "remote_write":
+                yield from _remote_write_urls(value)
+            else:
+                yield from _walk_remote_write(value, depth + 1)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_remote_write(item, depth + 1)
+
+
+def _otel_config(scan: MetricsScan, source: str, config: Any) -> None:
+    """Exporters of the collector's ``metrics`` pipelines (all exporters when no pipeline is declared)."""
+    if not isinstance(config, dict):
+        return
+    exporters = config.get("exporters") or {}
+    if not isinstance(exporters, dict):
+        return
+    pipelines = ((config.get("service") or {}).get("pipelines")) or {}
+    used: set[str] = set()
+    if isinstance(pipelines, dict) and pipelines:
+        for name, pipeline in pipelines.items():
+            if (str(name) == "metrics" or str(name).startswith("metrics/")) and isinstance(pipeline, dict):
+                used.update(str(e) for e in pipeline.get("exporters") or [])
+    else:
+        used = {str(e) for e in exporters}
+    for exporter_id in sorted(used):
+        exporter_type = exporter_id.split("/", 1)[0]
+        settings = exporters.get(exporter_id) or {}
+        if exporter_type in _LOCAL_EXPORTERS or not isinstance(settings, dict):
+            continue
+        endpoint = settings.get("metrics_endpoint") or settings.get("endpoint")
+        if endpoint:
+            _add(scan, source, f"exporter {exporter_id}", str(endpoint))
+        elif exporter_type in _VENDOR_EXPORTERS:
+            scan.destinations.append(MetricsDestination(source, f"exporter {exporter_id}", ""))
+
+
+def _river_block(text: str, start: int) -> str:
+    """The body of the block whose ``{`` is at ``start`` (strings and comments respected)."""
+    depth, index, in_string = 0, start, False
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            if char == "\\":
+                index += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif text.startswith("//", index):
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : index]
+        index += 1
+    return text[start + 1 :]
+
+
+def river_destinations(text: str) -> list[tuple[str, str]]:
+    """``(via, url)`` pairs from Alloy / Grafana Agent flow configuration (see the module docs)."""
+    found: list[tuple[str, str]] = []
+    for match in _RIVER_BLOCK.finditer(text):
+        component, label = match["component"], match["label"]
+        if component.startswith("otelcol.") and not re.search(
+            rf"metrics\s*=\s*\[[^\]]*{re.escape(component)}\.{re.escape(label)}\.input", text
+        ):
+            continue  # an exporter no metrics flow into (traces or logs only)
+        body = _river_block(text, match.end() - 1)
+        key = "url" if component == "prometheus.remote_write" else "endpoint"
+        for attribute in _RIVER_ATTRIBUTE.finditer(body):
+            if attribute["key"] != key:
+                continue
+            value = attribute["value"].strip()
+            url = value[1:-1] if value.startswith('"') else value
+            found.append((f'{component} "{label}"', url))
+    return found
+
+
+def _configmap(scan: MetricsScan, configmap: Obj) -> None:
+    data = configmap.get("data") or {}
+    if not isinstance(data, dict):
+        return
+    for key, value in sorted(data.items()):
+        text = str(value)
+        source = f"{_ref(configmap, 'ConfigMap')} ({key})"
+        if _RIVER_BLOCK.search(text):
+            for via, url in river_destinations(text):
+                _add(scan, source, via, url)
+            continue
+        if not any(marker in text for marker in _CONFIG_MARKERS):
+            continue
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            if "remote_write" in text:
+                scan.unresolved.append(f"{source}: mentions remote_write but is not valid YAML (a template?)")
+            continue
+        if not isinstance(document, dict):
+            continue
+        for url in _walk_remote_write(document):
+            _add(scan, source, "remote_write", url)
+        if "exporters" in document and isinstance(document.get("service"), dict):
+            _otel_config(scan, source, document)
+
+
+def metrics_destinations(list_objects: Callable[[str], list[Obj]]) -> MetricsScan:
+    """Every metrics destination the cluster's configuration names (``list_objects``: ``ClusterView.list``)."""
+    scan = MetricsScan()
+    for kind, kind_name in _REMOTE_WRITE_CRS:
+        for obj in list_objects(kind):
+            for url in _remote_write_urls((obj.get("spec") or {}).get("remoteWrite")):
+                _add(scan, _ref(obj, kind_name), "remoteWrite", url)
+    for collector in list_objects(_OTEL_COLLECTORS):
+        config = (collector.get("spec") or {}).get("config")
+        source = _ref(collector, "OpenTelemetryCollector")
+        if isinstance(config, str):
+            try:
+                config = yaml.safe_load(config)
+            except yaml.YAMLError:
+                scan.unresolved.append(f"{source}: spec.config is not valid YAML")
+                continue
+        _otel_config(scan, source, config)
+    for configmap in list_objects("configmaps"):
+        _configmap(scan, configmap)
+    return scan
+
+
+# -- log shippers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogShipper:
+    """A log shipper's signature: DaemonSet name globs and image repository globs (matched on the path tail)."""
+
+    product: str
+    names: tuple[str, ...]
+    images: tuple[str, ...]
+
+
+LOG_SHIPPERS: tuple[LogShipper, ...] = (
+    LogShipper("fluent-bit", ("fluent-bit*", "*-fluent-bit", "*fluentbit*", "aws-for-fluent-bit"),
+               ("fluent/fluent-bit", "fluent-bit", "aws-for-fluent-bit")),
+    LogShipper("fluentd", ("fluentd*", "*-fluentd"), ("fluent/fluentd*", "fluentd-kubernetes-daemonset", "fluentd")),
+    LogShipper("vector", ("vector", "vector-agent", "*-vector", "vector-*"), ("timberio/vector", "vector")),
+    LogShipper("promtail", ("promtail*", "*-promtail"), ("grafana/promtail", "promtail")),
+    LogShipper(
+        "opentelemetry-collector",
+        ("otel-agent*", "*-otel-agent", "otel-collector*", "opentelemetry-collector*", "*-opentelemetry-collector*"),
+        ("otel/opentelemetry-collector*", "opentelemetry-collector*", "opentelemetry-collector-releases/*"),
+    ),
+    LogShipper("grafana-agent", ("grafana-agent*", "*-grafana-agent"), ("grafana/agent",)),
+    LogShipper("alloy", ("alloy", "alloy-*", "*-alloy"), ("grafana/alloy",)),
+    LogShipper("filebeat", ("filebeat*", "*-filebeat"), ("beats/filebeat", "elastic/filebeat")),
+)
+
+
+def _image_path(image: str) -> str:
+    try:
+        return parse_image_ref(image).path
+    except ImageRefError:
+        return image.split("@", 1)[0].rsplit(":", 1)[0]
+
+
+def _pod_spec(daemonset: Obj) -> Obj:
+    spec = ((daemonset.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return spec if isinstance(spec, dict) else {}
+
+
+def _images(daemonset: Obj) -> list[str]:
+    return [str(c.get("image", "")) for c in _pod_spec(daemonset).get("containers") or [] if isinstance(c, dict)]
+
+
+def _product(daemonset: Obj) -> str | None:
+    name = str((daemonset.get("metadata") or {}).get("name", ""))
+    paths = [_image_path(image) for image in _images(daemonset)]
+    for shipper in LOG_SHIPPERS:
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in shipper.names):
+            return shipper.product
+        for path in paths:
+            if any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, f"*/{p}") for p in shipper.images):
+                return shipper.product
+    return None
+
+
+def find_log_shippers(daemonsets: Iterable[Obj]) -> list[tuple[str, Obj]]:
+    """``(product, DaemonSet)`` for every DaemonSet that is a known log shipper, by name or image."""
+    found: list[tuple[str, Obj]] = []
+    for daemonset in daemonsets:
+        product = _product(daemonset)
+        if product is not None:
+            found.append((product, daemonset))
+    return found
+
+
+#: Tolerations the DaemonSet controller adds to every DaemonSet pod (``network-unavailable`` only with hostNetwork).
+_DAEMONSET_TOLERATIONS: tuple[Obj, ...] = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+_HOST_NETWORK_TOLERATION: Obj = {"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
+                                 "effect": "NoSchedule"}
+
+
+def tolerates(toleration: Obj, taint: Obj) -> bool:
+    """Kubernetes' ``Toleration.ToleratesTaint``: effect, key and (for ``Equal``) value must match."""
+    effect = toleration.get("effect") or ""
+    if effect and effect != taint.get("effect"):
+        return False
+    operator = toleration.get("operator") or "Equal"
+    key = toleration.get("key") or ""
+    if not key:
+        return operator == "Exists"
+    if key != taint.get("key"):
+        return False
+    return operator == "Exists" or str(toleration.get("value") or "") == str(taint.get("value") or "")
+
+
+def _ready(node: Obj) -> bool:
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return False
+
+
+@dataclass
+class EligibleNodes:
+    """The nodes a DaemonSet must run on, and why each other node is not one of them."""
+
+    names: list[str] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+def nodes_for(daemonset: Obj, nodes: Iterable[Obj]) -> EligibleNodes:
+    """Ready, uncordoned nodes whose NoSchedule/NoExecute taints the DaemonSet's pods tolerate."""
+    pod_spec = _pod_spec(daemonset)
+    tolerations = [t for t in pod_spec.get("tolerations") or [] if isinstance(t, dict)]
+    tolerations += list(_DAEMONSET_TOLERATIONS)
+    if pod_spec.get("hostNetwork"):
+        tolerations.append(_HOST_NETWORK_TOLERATION)
+    result = EligibleNodes()
+    for node in nodes:
+        name = str((node.get("metadata") or {}).get("name", "?"))
+        spec = node.get("spec") or {}
+        if not _ready(node):
+            result.excluded[name] = "not Ready"
+        elif spec.get("unschedulable"):
+            result.excluded[name] = "cordoned"
+        else:
+            blocking = [
+                t
+                for t in spec.get("taints") or []
+                if isinstance(t, dict)
+                and t.get("effect") in ("NoSchedule", "NoExecute")
+                and not any(tolerates(tol, t) for tol in tolerations)
+            ]
+            if blocking:
+                taint = blocking[0]
+                value = f"={taint['value']}" if taint.get("value") else ""
+                result.excluded[name] = f"taint {taint.get('key')}{value}:{taint.get('effect')} not tolerated"
+            else:
+                result.names.append(name)
+    return result
+
+
+def rollout_problems(daemonset: Obj, eligible: int) -> list[str]:
+    """Why the DaemonSet is not fully rolled out on every eligible node (empty when it is).
+
+    Fully rolled out: the controller has seen the current generation, and
+    ``desiredNumberScheduled == numberReady == updatedNumberScheduled`` (the
+    last only for ``RollingUpdate``: with ``OnDelete`` old pods stay by
+    design), with at least one pod per eligible node. ``desired`` may
+    exceed the eligible count, since DaemonSets also run on cordoned and
+    NotReady nodes.
+    """
+    meta = daemonset.get("metadata") or {}
+    status = daemonset.get("status") or {}
+    spec = daemonset.get("spec") or {}
+    problems: list[str] = []
+    generation, observed = meta.get("generation"), status.get("observedGeneration")
+    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+        problems.append(f"the controller has not observed generation {generation} yet (status is of {observed})")
+    desired = int(status.get("desiredNumberScheduled") or 0)
+    ready = int(status.get("numberReady") or 0)
+    updated = int(status.get("updatedNumberScheduled") or 0)
+    if ready < desired:
+        problems.append(f"ready on {ready} of {desired} scheduled nodes")
+    strategy = str((spec.get("updateStrategy") or {}).get("type") or "RollingUpdate")
+    if strategy == "RollingUpdate" and updated < desired:
+        problems.append(f"{updated} of {desired} pods run the current template (rollout incomplete)")
+    if desired < eligible:
+        selector = _pod_spec(daemonset).get("nodeSelector") or {}
+        affinity = (_pod_spec(daemonset).get("affinity") or {}).get("nodeAffinity")
+        why = ""
+        if selector:
+            why = f" (its nodeSelector {', '.join(f'{k}={v}' for k, v in sorted(selector.items()))} leaves nodes out)"
+        elif affinity:
+            why = " (its node affinity leaves nodes out)"
+        problems.append(f"scheduled on {desired} nodes but {eligible} schedulable Ready nodes accept it{why}")
+    return problems
