@@ -40,6 +40,10 @@ class ConsolidationSettings(BaseModel):
         return self
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _usd(amount: float) -> str:
     return f"${amount:,.0f}"
 
@@ -110,12 +114,13 @@ def test_cluster_worth_its_control_plane(cluster: ClusterView, settings: Consoli
     if ranked:
         shown = ", ".join(f"{ns} {n}" for ns, n in ranked[:_NAMESPACES_SHOWN])
         more = len(ranked) - _NAMESPACES_SHOWN
-        where = f" in {len(ranked)} tenant namespaces ({shown}{f', and {more} more' if more > 0 else ''})"
+        where = f" in {_plural(len(ranked), 'tenant namespace')} ({shown}{f', and {more} more' if more > 0 else ''})"
     else:
         where = ""
     low, high = settings.control_plane_monthly_usd_low, settings.control_plane_monthly_usd_high
     fail(
-        f"only {count} non-system pods run on {cluster.name}{where}, fewer than {settings.min_pods}: "
+        f"only {_plural(count, 'non-system pod')} {'runs' if count == 1 else 'run'} on {cluster.name}{where}, "
+        f"fewer than {settings.min_pods}: "
         "a consolidation candidate; expected its workloads as a namespace or a vCluster on a shared cluster. "
         f"A control plane costs roughly {_usd_range(low, high)}/month per cluster (managed control-plane fee "
         f"plus system nodes); {estimate_line(count, settings)}",

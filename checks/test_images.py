@@ -82,6 +82,11 @@ def _skip_without_patterns(cluster: ClusterView) -> list[str]:
     )
 
 
+def _objects(count: int, verb: str, verb_singular: str) -> str:
+    """``1 object pulls`` / ``3 objects pull``."""
+    return f"1 object {verb_singular}" if count == 1 else f"{count} objects {verb}"
+
+
 def _add_grouped(findings: Findings, items: list[tuple[ContainerImage, str]]) -> None:
     """One finding per object, listing its offending containers."""
     by_owner: dict[str, list[str]] = {}
@@ -153,7 +158,7 @@ def test_no_docker_hub_images(cluster: ClusterView, settings: DockerHubSettings)
         if region_patterns
         else f"expected a regional registry or mirror (the profile lists none for {_region_text(cluster)})"
     )
-    findings.raise_if_any(f"{len(findings)} objects pull images from Docker Hub; {expected}")
+    findings.raise_if_any(f"{_objects(len(findings), 'pull', 'pulls')} images from Docker Hub; {expected}")
 
 
 @check(
@@ -197,7 +202,7 @@ def test_images_from_region_registries(cluster: ClusterView) -> None:
     findings = Findings()
     _add_grouped(findings, outside)
     findings.raise_if_any(
-        f"{len(findings)} objects use images from registries not allowed for {_region_text(cluster)}; "
+        f"{_objects(len(findings), 'use', 'uses')} images from registries not allowed for {_region_text(cluster)}; "
         f"expected one of: {', '.join(patterns)} (profile {cluster.profile.name})"
     )
 
@@ -238,7 +243,7 @@ def test_images_pinned(cluster: ClusterView) -> None:
     findings = Findings()
     _add_grouped(findings, unpinned)
     findings.raise_if_any(
-        f"{len(findings)} objects run unpinned images; expected a version tag or a digest (@sha256:...)"
+        f"{_objects(len(findings), 'run', 'runs')} unpinned images; expected a version tag or a digest (@sha256:...)"
     )
 
 

@@ -206,7 +206,7 @@ def _snapshot_class(volume: Volume, snapshot_classes: list[Obj], snapshot_api: b
     driver = volume.driver
     if driver is None:
         if volume.in_tree_source:
-            return None, f"an in-tree {volume.in_tree_source} volume, which CSI snapshots cannot take"
+            return None, f"it is an in-tree {volume.in_tree_source} volume, which CSI snapshots cannot take"
         if volume.pv is None and volume.storage_class is None:
             known = (
                 f"StorageClass {volume.class_name} does not exist" if volume.class_name else "it has no StorageClass"
@@ -214,7 +214,7 @@ def _snapshot_class(volume: Volume, snapshot_classes: list[Obj], snapshot_api: b
             return None, f"its CSI driver is unknown ({known} and no PersistentVolume is bound)"
         return None, "its volume has no CSI driver to snapshot"
     if not snapshot_api:
-        return None, f"no VolumeSnapshotClass for driver {driver} (the snapshot.storage.k8s.io API is not installed)"
+        return None, f"no VolumeSnapshotClass for driver {driver} (the snapshot.storage.k8s.io CRDs are not installed)"
     mine = [vsc for vsc in snapshot_classes if str(vsc.get("driver", "")) == driver]
     if not mine:
         return None, f"no VolumeSnapshotClass for driver {driver}"
@@ -269,15 +269,18 @@ def _backup_gap(
     if snapshotting and snapshot_class is not None:
         return None
     if not velero:
-        schedule_gap = "Velero is not installed"
+        reasons = ["Velero is not installed", no_snapshot]
     elif not covering:
-        schedule_gap = f"no unpaused Velero Schedule backs up namespace {volume.namespace} with its volumes"
+        reasons = [f"no unpaused Velero Schedule backs up namespace {volume.namespace} with its volumes", no_snapshot]
     elif not snapshotting:
         refs = ", ".join(s.scope.ref for s in covering)
-        schedule_gap = f"Schedule {refs} covers it with snapshotVolumes: false and no file-system backup"
+        reasons = [f"Schedule {refs} covers it with snapshotVolumes: false and no file-system backup"]
     else:
-        schedule_gap = ""
-    return " and ".join(gap for gap in (no_snapshot, schedule_gap) if gap)
+        reasons = [
+            no_snapshot,
+            f"no file-system backup (defaultVolumesToFsBackup, or Pod annotation {FS_BACKUP_OPT_IN}) takes it instead",
+        ]
+    return "; ".join(reason for reason in reasons if reason)
 
 
 @check(
@@ -370,7 +373,7 @@ def test_prod_volumes_survive_failover(cluster: ClusterView) -> None:
             continue
         driver = f" ({volume.driver})" if volume.driver else ""
         what = f"StorageClass {volume.class_name}{driver}" if volume.class_name else "no StorageClass"
-        findings.add(ref, f"{what} is not declared replicated and {gap}")
+        findings.add(ref, f"{what} is not declared replicated and is not backed up: {gap}")
     declared_classes = ", ".join(replicated) if replicated else "none declared"
     findings.raise_if_any(
         f"{len(findings)} of {len(claims)} tenant PVCs on prod cluster {cluster.name} would not survive a failover "

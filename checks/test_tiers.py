@@ -230,7 +230,7 @@ def test_canary_not_behind_prod(cluster: ClusterView, fleet: FleetView, settings
         problems.append(f"it runs {_describe(my_cni)} but {_names(other_cni)}, which the canary cannot test")
         objects.append(my_cni.daemonset)
     if problems:
-        left_out = f" (not compared, unreadable: {'; '.join(unreadable)})" if unreadable else ""
+        left_out = f"; not compared, unreadable: {'; '.join(unreadable)}" if unreadable else ""
         fail(
             f"canary {cluster.name} guards prod clusters of profile {profile} but runs older versions: "
             f"{'; '.join(problems)}{left_out}; expected the canary on each prod cluster's Kubernetes minor "

@@ -95,6 +95,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where the generated snapshots and kubeconfig go (default: .fleetcheck-demo)",
     )
     demo.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
+    demo.add_argument("--small", action="store_true", help="shrink the prod clusters (same gotchas, faster)")
 
     checks = sub.add_parser("checks", help="list the check catalog")
     checks.add_argument("--format", choices=["table", "json"], default="table")
@@ -208,7 +209,7 @@ def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from fleetcheck.demorun import run_demo
 
-    return run_demo(Path(args.workdir), Path(args.report_dir))
+    return run_demo(Path(args.workdir), Path(args.report_dir), small=args.small)
 
 
 def _cmd_clusters(args: argparse.Namespace) -> int:

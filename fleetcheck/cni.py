@@ -110,7 +110,7 @@ SIGNATURES: tuple[CniSignature, ...] = (
     CniSignature("aws-vpc-cni", ("aws-node",), ("amazon-k8s-cni",), hosts_policy=True),
     CniSignature(
         "flannel",
-        ("kube-flannel*", "flannel", "canal", "*-canal"),
+        ("kube-flannel-ds", "kube-flannel*", "flannel", "canal", "*-canal"),
         ("flannel-io/flannel", "flannel/flannel", "coreos/flannel", "*-flannelcni-flannel", "flannelcni/flannel"),
         hosts_policy=True,
     ),

@@ -18,7 +18,8 @@ import yaml
 
 from fleetcheck.results import ResultsDocument
 
-__all__ = ["caught_plants", "run_demo", "write_demo_fleet_file"]
+__all__ = ["caught_plants", "planted_table_markdown", "run_demo", "write_demo_fleet_file"]
+
 
 def demo_profile_extras() -> dict[str, Any]:
     """What the demo profiles add to the built-in ones: the generator's fleet standards and registries.
@@ -65,11 +66,25 @@ def write_demo_fleet_file(workdir: Path, cluster_dirs: list[Path], kubeconfig: P
     extras = demo_profile_extras()
     for base in sorted(used):
         profile = {"name": f"demo-{base}", "extends": base, **extras}
+        if base == "dev":
+            # the only dev cluster: its RBAC must match the clean prod cluster's
+            profile["settings"] = {"FC-RBAC-001": {"reference_cluster": "prod-us-east"}}
         (profiles_dir / f"demo-{base}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
     fleet = {"defaults": {"kubeconfig": str(kubeconfig.resolve())}, "clusters": clusters}
     path = workdir / "fleet.yaml"
     path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
     return path
+
+
+def planted_table_markdown(plants: list[dict[str, str]]) -> str:
+    """The README's table of planted gotchas (a test keeps the README equal to the generator's list)."""
+    lines = ["| cluster | gotcha | code that catches it | object |", "|---|---|---|---|"]
+    for plant in plants:
+        obj = f"`{plant['object']}`" if plant.get("object") else "(the cluster)"
+        note = f" (follows {plant['follows']})" if plant.get("follows") else ""
+        description = plant.get("description", "").replace("|", "\\|")
+        lines.append(f"| {plant['cluster']} | {description}{note} | {plant['code']} | {obj} |")
+    return "\n".join(lines) + "\n"
 
 
 def caught_plants(
@@ -94,7 +109,7 @@ def caught_plants(
     return caught, missed
 
 
-def run_demo(workdir: Path, report_dir: Path) -> int:
+def run_demo(workdir: Path, report_dir: Path, *, small: bool = False) -> int:
     """Generate, serve, scan, and report what was caught; 0 when the scan ran and caught every plant."""
     from fleetcheck.demo.generate import demo_fleet_spec, generate_fleet
     from fleetcheck.replay import ReplayProcess
@@ -103,7 +118,7 @@ def run_demo(workdir: Path, report_dir: Path) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     fleet_root = workdir / "snapshots"
     print(f"fleetcheck demo: generating the demo fleet in {fleet_root} ...", flush=True)
-    dirs = generate_fleet(fleet_root, demo_fleet_spec())
+    dirs = generate_fleet(fleet_root, demo_fleet_spec(small=small))
     kubeconfig = workdir / "kubeconfig"
     request_log = workdir / "requests.jsonl"
     request_log.unlink(missing_ok=True)

@@ -155,8 +155,9 @@ def manager_of(obj: Obj, rules: OwnershipRules | None = None) -> Manager | None:
         if any(key.startswith(prefix) for key in labels):
             owner_ns, owner = labels.get(f"{prefix}namespace", ""), labels.get(f"{prefix}name", "?")
             return Manager("Flux", f"{kind} {owner_ns + '/' if owner_ns else ''}{owner}")
-    if rules.helm and (labels.get("app.kubernetes.io/managed-by", "").lower() == "helm" or
-                       HELM_RELEASE_ANNOTATION in annotations):
+    if rules.helm and (
+        labels.get("app.kubernetes.io/managed-by", "").lower() == "helm" or HELM_RELEASE_ANNOTATION in annotations
+    ):
         release = annotations.get(HELM_RELEASE_ANNOTATION) or labels.get("app.kubernetes.io/instance") or "?"
         return Manager("Helm", f"release {release}")
     if rules.argocd_label and labels.get(rules.argocd_label):

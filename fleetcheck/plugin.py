@@ -89,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_RUN_KEY] = RunState(options)
     config.stash[_RECORDS_KEY] = []
+    config.pluginmanager.register(RecordCollector(config), f"fleetcheck-records-{id(config)}")
     config.stash[_STARTED_KEY] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -300,27 +301,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if deciding:
         record = _record_for(item, call, report, spec, str(callspec.params["cluster"]))
         setattr(report, RECORD_ATTR, record.model_dump_json())
-        if record.outcome in ("fail", "error", "waived"):
+        if record.outcome == "waived":
+            # accepted by a waiver: pytest counts it as skipped, with the waiver's reason
+            waiver = record.waiver or {}
+            report.outcome = "skipped"
+            report.longrepr = (
+                str(item.path),
+                item.location[1] or 0,
+                f"{spec.code} waived until {waiver.get('expires')}: {waiver.get('reason')}",
+            )
+        elif record.outcome in ("fail", "error"):
             # a verdict, not a crash: show the finding instead of a traceback
             report.longrepr = f"{spec.code} [{record.cluster}] {record.outcome}: {record.message}"
     return report
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect records on the controller (or the only process)."""
-    payload = getattr(report, RECORD_ATTR, None)
-    if payload and _CONFIG is not None:
-        _CONFIG.stash[_RECORDS_KEY].append(ResultRecord.model_validate(orjson.loads(payload)))
+class RecordCollector:
+    """Keeps the verdict records of one session (a plugin object, so nested sessions never mix)."""
 
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
 
-_CONFIG: pytest.Config | None = None
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Remember the config for :func:`pytest_runtest_logreport`, which is not given it."""
-    global _CONFIG
-    _CONFIG = session.config
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect records on the controller (or the only process); xdist brings workers' reports here."""
+        payload = getattr(report, RECORD_ATTR, None)
+        if payload:
+            self.config.stash[_RECORDS_KEY].append(ResultRecord.model_validate(orjson.loads(payload)))
 
 
 def build_document(config: pytest.Config) -> ResultsDocument | None:

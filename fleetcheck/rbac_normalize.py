@@ -248,15 +248,15 @@ def describe_difference(mine: RbacObject, standard: RbacObject) -> str:
     parts: list[str] = []
     if mine.kind == "ClusterRole":
         if mine.aggregation is not None and standard.aggregation is None:
-            parts.append(
-                f"aggregated here (selects {', '.join(sorted(mine.aggregation))}), a plain role on the fleet"
-            )
+            parts.append(f"aggregated here (selects {', '.join(sorted(mine.aggregation))}), a plain role on the fleet")
         elif mine.aggregation is None and standard.aggregation is not None:
             parts.append(
                 f"a plain role here, aggregated on the fleet (selects {', '.join(sorted(standard.aggregation))})"
             )
-        elif mine.aggregation is not None and standard.aggregation is not None and (
-            mine.aggregation != standard.aggregation
+        elif (
+            mine.aggregation is not None
+            and standard.aggregation is not None
+            and (mine.aggregation != standard.aggregation)
         ):
             lines = _set_lines(mine.aggregation, standard.aggregation)
             parts.append("aggregationRule differs: " + ", ".join(_limited(lines)))

@@ -342,8 +342,11 @@ class LogShipper:
 
 
 LOG_SHIPPERS: tuple[LogShipper, ...] = (
-    LogShipper("fluent-bit", ("fluent-bit*", "*-fluent-bit", "*fluentbit*", "aws-for-fluent-bit"),
-               ("fluent/fluent-bit", "fluent-bit", "aws-for-fluent-bit")),
+    LogShipper(
+        "fluent-bit",
+        ("fluent-bit*", "*-fluent-bit", "*fluentbit*", "aws-for-fluent-bit"),
+        ("fluent/fluent-bit", "fluent-bit", "aws-for-fluent-bit"),
+    ),
     LogShipper("fluentd", ("fluentd*", "*-fluentd"), ("fluent/fluentd*", "fluentd-kubernetes-daemonset", "fluentd")),
     LogShipper("vector", ("vector", "vector-agent", "*-vector", "vector-*"), ("timberio/vector", "vector")),
     LogShipper("promtail", ("promtail*", "*-promtail"), ("grafana/promtail", "promtail")),
@@ -405,8 +408,11 @@ _DAEMONSET_TOLERATIONS: tuple[Obj, ...] = (
     {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
     {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
 )
-_HOST_NETWORK_TOLERATION: Obj = {"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
-                                 "effect": "NoSchedule"}
+_HOST_NETWORK_TOLERATION: Obj = {
+    "key": "node.kubernetes.io/network-unavailable",
+    "operator": "Exists",
+    "effect": "NoSchedule",
+}
 
 
 def tolerates(toleration: Obj, taint: Obj) -> bool:

@@ -16,6 +16,9 @@ import yaml
 
 Obj = dict[str, Any]
 
+#: the source checkout (``checks/``, ``profiles/``); ``REPO.parent / "shared"`` holds the team's docs and corpus
+REPO = Path(__file__).resolve().parent.parent
+
 CREATED = "2026-11-01T09:00:00Z"
 
 

@@ -9,8 +9,6 @@ import pytest
 # Declared here, the top conftest of the test tree, because pytest refuses ``pytest_plugins`` in deeper conftests.
 pytest_plugins = ["pytester"]
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def isolated_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from fleetcheck.imageref import (
     ImageRef,
@@ -274,3 +276,37 @@ def test_every_sonobuoy_image_parses() -> None:
     hub_implicit = sorted(img for img, ref in parsed.items() if ref.is_docker_hub and not ref.registry_explicit)
     assert "kindest/kindnetd:0.1.0" in hub_implicit
     assert str(parsed["kindest/kindnetd:0.1.0"]) == "docker.io/kindest/kindnetd:0.1.0"
+
+
+# -- round trip over generated references --------------------------------------------------------
+
+_alnum = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6)
+_component = st.builds(
+    lambda parts, seps: parts[0] + "".join(s + p for s, p in zip(seps, parts[1:], strict=False)),
+    st.lists(_alnum, min_size=1, max_size=3),
+    st.lists(st.sampled_from([".", "_", "__", "-", "--"]), min_size=2, max_size=2),
+)
+_domain = st.one_of(
+    st.none(),
+    st.sampled_from(["localhost", "localhost:5000", "quay.io", "registry.example.com:443", "10.0.0.1:5000", "[::1]"]),
+)
+_tag = st.one_of(st.none(), st.from_regex(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}\Z"))
+_digest = st.one_of(st.none(), st.from_regex(r"\Asha256:[0-9a-f]{64}\Z"))
+
+
+@given(domain=_domain, path=st.lists(_component, min_size=1, max_size=3), tag=_tag, digest=_digest)
+@settings(max_examples=150, deadline=None)
+def test_generated_references_round_trip(
+    domain: str | None, path: list[str], tag: str | None, digest: str | None
+) -> None:
+    # a first component with a dot is a registry host by the grammar, not a path
+    assume(domain is not None or "." not in path[0])
+    raw = "/".join(([domain] if domain else []) + path)
+    raw += f":{tag}" if tag else ""
+    raw += f"@{digest}" if digest else ""
+    ref = parse_image_ref(raw)
+    assert (ref.tag, ref.digest) == (tag, digest)
+    assert ref.registry_explicit is (domain is not None)
+    assert ref.registry == (domain or "docker.io")
+    again = parse_image_ref(str(ref))
+    assert (again.registry, again.path, again.tag, again.digest) == (ref.registry, ref.path, ref.tag, ref.digest)

@@ -499,7 +499,11 @@ def _failed_backup(build: ClusterBuild) -> list[Plant]:
     backups = [b for b in build.items("backups.velero.io") if b["status"]["phase"] == "Failed"]
     if len(backups) != 1:
         raise ValueError(f"{build.plan.name}: expected one failed backup, found {len(backups)}")
-    return [_row(build, "FC-BACKUP-003", backups[0], f"newest backup {backups[0]['metadata']['name']} Failed")]
+    failed = backups[0]
+    schedule_name = failed["metadata"]["labels"]["velero.io/schedule-name"]
+    schedule = build.find("schedules.velero.io", schedule_name, "velero")
+    # the check names the Schedule whose RPO is broken; the failed Backup is in the description
+    return [_row(build, "FC-BACKUP-003", schedule, f"newest backup {failed['metadata']['name']} of {schedule_name} Failed")]
 
 
 def _old_drill(plan: ClusterPlan) -> None:

@@ -28,6 +28,7 @@ from fleetcheck.kinds import (
     KNOWN_KINDS,
     ResourceRef,
     canonical_key,
+    guess_plural,
     is_builtin,
     parse_kind,
     ref_for_object,
@@ -233,6 +234,22 @@ def _server_version(root: Path, declared: str | dict[str, Any] | None) -> dict[s
     return None
 
 
+def _use_crd_plurals(snap: Snapshot) -> None:
+    """Re-key custom resources by the plural their CRD declares (``Gateway`` -> ``gateways``, not a guess)."""
+    for crd in snap.objects.get("customresourcedefinitions.apiextensions.k8s.io", []):
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
+        if not (isinstance(group, str) and isinstance(kind, str) and isinstance(plural, str)):
+            continue
+        guessed, declared = f"{guess_plural(kind)}.{group}", f"{plural}.{group}"
+        if guessed == declared or guessed not in snap.objects or declared in snap.objects:
+            continue
+        snap.objects[declared] = snap.objects.pop(guessed)
+        ref = snap.refs.pop(guessed)
+        snap.refs[declared] = replace(ref, plural=plural, namespaced=spec.get("scope", "Namespaced") == "Namespaced")
+
+
 def load_snapshot(path: str | Path) -> Snapshot:
     """Read one snapshot folder into a :class:`Snapshot`.
 
@@ -293,6 +310,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         snap.notes.append(
             f"{skipped_untyped} objects without apiVersion/kind in files whose name names no kind were skipped"
         )
+    _use_crd_plurals(snap)
     snap.server_version = _server_version(root, meta.server_version)
     if meta.captured is not None:
         captured = meta.captured

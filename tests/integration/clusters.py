@@ -47,10 +47,20 @@ def namespace(name: str) -> dict[str, Any]:
 
 
 def quota(ns: str, used_cpu: str = "4", hard_cpu: str = "20") -> dict[str, Any]:
-    hard = {"requests.cpu": hard_cpu, "requests.memory": "64Gi", "limits.cpu": "40", "limits.memory": "128Gi",
-            "pods": "100"}
-    used = {"requests.cpu": used_cpu, "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi",
-            "pods": "12"}
+    hard = {
+        "requests.cpu": hard_cpu,
+        "requests.memory": "64Gi",
+        "limits.cpu": "40",
+        "limits.memory": "128Gi",
+        "pods": "100",
+    }
+    used = {
+        "requests.cpu": used_cpu,
+        "requests.memory": "8Gi",
+        "limits.cpu": "8",
+        "limits.memory": "16Gi",
+        "pods": "12",
+    }
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -65,8 +75,15 @@ def limit_range(ns: str) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "LimitRange",
         "metadata": _meta("LimitRange", "container-defaults", ns),
-        "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
-                             "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]},
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": {"cpu": "500m", "memory": "512Mi"},
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                }
+            ]
+        },
     }
 
 
@@ -74,28 +91,59 @@ def pod(ns: str, name: str, image: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": _meta("Pod", name, ns, labels={"app": name.rsplit("-", 2)[0]},
-                          ownerReferences=[{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                            "name": name.rsplit("-", 1)[0], "uid": _uid("rs", ns, name),
-                                            "controller": True, "blockOwnerDeletion": True}]),
+        "metadata": _meta(
+            "Pod",
+            name,
+            ns,
+            labels={"app": name.rsplit("-", 2)[0]},
+            ownerReferences=[
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": name.rsplit("-", 1)[0],
+                    "uid": _uid("rs", ns, name),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        ),
         "spec": {
-            "containers": [{"name": "app", "image": image, "imagePullPolicy": "IfNotPresent",
-                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                          "limits": {"cpu": "500m", "memory": "512Mi"}},
-                            "terminationMessagePath": "/dev/termination-log",
-                            "terminationMessagePolicy": "File"}],
+            "containers": [
+                {
+                    "name": "app",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "128Mi"},
+                        "limits": {"cpu": "500m", "memory": "512Mi"},
+                    },
+                    "terminationMessagePath": "/dev/termination-log",
+                    "terminationMessagePolicy": "File",
+                }
+            ],
             "dnsPolicy": "ClusterFirst",
             "nodeName": "node-1",
             "restartPolicy": "Always",
             "schedulerName": "default-scheduler",
             "serviceAccountName": "default",
         },
-        "status": {"phase": "Running", "qosClass": "Burstable", "podIP": "10.244.1.7",
-                   "conditions": [{"type": "Ready", "status": "True",
-                                   "lastTransitionTime": "2026-11-20T08:00:00Z"}],
-                   "containerStatuses": [{"name": "app", "ready": True, "restartCount": 0, "image": image,
-                                          "imageID": "", "started": True,
-                                          "state": {"running": {"startedAt": "2026-11-20T08:00:00Z"}}}]},
+        "status": {
+            "phase": "Running",
+            "qosClass": "Burstable",
+            "podIP": "10.244.1.7",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-11-20T08:00:00Z"}],
+            "containerStatuses": [
+                {
+                    "name": "app",
+                    "ready": True,
+                    "restartCount": 0,
+                    "image": image,
+                    "imageID": "",
+                    "started": True,
+                    "state": {"running": {"startedAt": "2026-11-20T08:00:00Z"}},
+                }
+            ],
+        },
     }
 
 
@@ -104,8 +152,16 @@ def write_list(folder: Path, filename: str, items: list[dict[str, Any]]) -> None
     (folder / filename).write_bytes(orjson.dumps(body))
 
 
-def write_cluster(root: Path, name: str, *, bad_namespaces: int = 0, hot_quota: bool = False,
-                  pods: int = 20, version: str = "v1.31.4", labels: dict[str, str] | None = None) -> Path:
+def write_cluster(
+    root: Path,
+    name: str,
+    *,
+    bad_namespaces: int = 0,
+    hot_quota: bool = False,
+    pods: int = 20,
+    version: str = "v1.31.4",
+    labels: dict[str, str] | None = None,
+) -> Path:
     """A cluster with three clean team namespaces, ``bad_namespaces`` with neither quota nor limits."""
     folder = root / name
     folder.mkdir(parents=True)
@@ -118,9 +174,16 @@ def write_cluster(root: Path, name: str, *, bad_namespaces: int = 0, hot_quota: 
         quotas[0] = quota(clean[0], used_cpu="19500m")
     write_list(folder, "resourcequotas.json", quotas)
     write_list(folder, "limitranges.json", [limit_range(n) for n in clean])
-    write_list(folder, "pods.json", [pod(clean[i % 3], f"api-7d9f8c6b5-{i:05d}", "registry.example.com/api:1.4.2")
-                                     for i in range(pods)])
-    meta = {"name": name, "captured": CAPTURED, "serverVersion": version,
-            "labels": labels or {"env": "prod", "region": "eu-west", "owner": "team-a"}}
+    write_list(
+        folder,
+        "pods.json",
+        [pod(clean[i % 3], f"api-7d9f8c6b5-{i:05d}", "registry.example.com/api:1.4.2") for i in range(pods)],
+    )
+    meta = {
+        "name": name,
+        "captured": CAPTURED,
+        "serverVersion": version,
+        "labels": labels or {"env": "prod", "region": "eu-west", "owner": "team-a"},
+    }
     (folder / "cluster.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
     return folder

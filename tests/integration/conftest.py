@@ -12,8 +12,6 @@ from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
 from tests.integration.clusters import write_cluster
 
-pytest_plugins = ["pytester"]
-
 REPO = Path(__file__).resolve().parents[2]
 QUOTA_CHECKS = REPO / "checks" / "test_quota.py"
 

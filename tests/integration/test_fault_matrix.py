@@ -42,6 +42,7 @@ def _edit_kubeconfig(edit: Callable[[dict], None]) -> Callable[[ReplayServer, Pa
         doc = yaml.safe_load(kubeconfig.read_text())
         edit(doc)
         kubeconfig.write_text(yaml.safe_dump(doc))
+
     return plant
 
 
@@ -81,18 +82,31 @@ CASES = [
     Case("TLS failure (wrong CA)", _edit_kubeconfig(_wrong_ca), ALL, "TLS"),
     Case("401", _edit_kubeconfig(_wrong_token), ALL, "401 Unauthorized"),
     Case("403 on one kind", _fault(path=r"/limitranges$", status=403), ("FC-QUOTA-002",), "403 Forbidden"),
-    Case("429 with Retry-After, never ends", _fault(path=r"/resourcequotas$", status=429, retry_after=1),
-         ("FC-QUOTA-001", "FC-QUOTA-003"), "429 Too Many Requests"),
+    Case(
+        "429 with Retry-After, never ends",
+        _fault(path=r"/resourcequotas$", status=429, retry_after=1),
+        ("FC-QUOTA-001", "FC-QUOTA-003"),
+        "429 Too Many Requests",
+    ),
     Case("429 once, then served", _fault(path=r"/resourcequotas$", status=429, retry_after=1, times=1), (), ""),
     Case("500", _fault(path=r"/namespaces$", status=500), ("FC-QUOTA-001", "FC-QUOTA-002"), "HTTP 500"),
     Case("503", _fault(path=r"/limitranges$", status=503), ("FC-QUOTA-002",), "HTTP 503"),
     Case("stall past the read timeout", _fault(path=r"/limitranges$", delay=5.0), ("FC-QUOTA-002",), "timed out"),
-    Case("truncated body", _fault(path=r"/resourcequotas$", truncate=True), ("FC-QUOTA-001", "FC-QUOTA-003"),
-         "truncated"),
-    Case("invalid JSON", _fault(path=r"/namespaces$", invalid_json=True), ("FC-QUOTA-001", "FC-QUOTA-002"),
-         "invalid JSON"),
-    Case("continue token expires (410)", _fault(path=r"/namespaces$", gone_after_pages=1),
-         ("FC-QUOTA-001", "FC-QUOTA-002"), "410 Gone"),
+    Case(
+        "truncated body", _fault(path=r"/resourcequotas$", truncate=True), ("FC-QUOTA-001", "FC-QUOTA-003"), "truncated"
+    ),
+    Case(
+        "invalid JSON",
+        _fault(path=r"/namespaces$", invalid_json=True),
+        ("FC-QUOTA-001", "FC-QUOTA-002"),
+        "invalid JSON",
+    ),
+    Case(
+        "continue token expires (410)",
+        _fault(path=r"/namespaces$", gone_after_pages=1),
+        ("FC-QUOTA-001", "FC-QUOTA-002"),
+        "410 Gone",
+    ),
 ]
 
 
@@ -106,18 +120,37 @@ def fleet_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     ]
 
 
-def _scan(pytester: pytest.Pytester, server: ReplayServer, tmp: Path,
-          plant: Callable[[ReplayServer, Path], None] | None) -> tuple[dict, float]:
+def _scan(
+    pytester: pytest.Pytester, server: ReplayServer, tmp: Path, plant: Callable[[ReplayServer, Path], None] | None
+) -> tuple[dict, float]:
     kubeconfig = server.write_kubeconfig(tmp / "kubeconfig")
     if plant is not None:
         plant(server, kubeconfig)
     fleet = tmp / "fleet.yaml"
-    fleet.write_text(yaml.safe_dump({"defaults": {"kubeconfig": str(kubeconfig)},
-                                     "clusters": [{"name": n} for n in ("prod-a", "prod-b", "prod-c")]}))
+    fleet.write_text(
+        yaml.safe_dump(
+            {
+                "defaults": {"kubeconfig": str(kubeconfig)},
+                "clusters": [{"name": n} for n in ("prod-a", "prod-b", "prod-c")],
+            }
+        )
+    )
     started = time.monotonic()
-    pytester.runpytest_inprocess(str(QUOTA_CHECKS), "--fleet", str(fleet), "--report-dir", str(tmp / "r"),
-                                 "--read-timeout", "1.5", "--connect-timeout", "2", "--cluster-timeout", "20",
-                                 "--page-size", "3")  # small pages: lists span several pages (the 410 case)
+    pytester.runpytest_inprocess(
+        str(QUOTA_CHECKS),
+        "--fleet",
+        str(fleet),
+        "--report-dir",
+        str(tmp / "r"),
+        "--read-timeout",
+        "1.5",
+        "--connect-timeout",
+        "2",
+        "--cluster-timeout",
+        "20",
+        "--page-size",
+        "3",
+    )  # small pages: lists span several pages (the 410 case)
     elapsed = time.monotonic() - started
     doc = json.loads((tmp / "r" / "results.json").read_text())
     return {(r["cluster"], r["code"]): r for r in doc["results"]}, elapsed

@@ -14,9 +14,16 @@ from tests.integration.clusters import write_cluster
 
 
 def fleetcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fleetcheck.cli", *args, "-p", "no:benchmark"]
-                          if args and args[0] == "run" else [sys.executable, "-m", "fleetcheck.cli", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "fleetcheck.cli", *args, "-p", "no:benchmark"]
+        if args and args[0] == "run"
+        else [sys.executable, "-m", "fleetcheck.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -58,12 +65,18 @@ def test_exit_codes(fleet_dirs: list[str], tmp_path: Path) -> None:
 def test_undecided_when_clusters_error(tmp_path: Path) -> None:
     """A kubeconfig whose only cluster refuses connections: nothing decided -> 3, never a pass."""
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "gone",
-        "clusters": [{"name": "gone", "cluster": {"server": "https://127.0.0.1:1"}}],
-        "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
-    }))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "gone",
+                "clusters": [{"name": "gone", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
+                "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
+            }
+        )
+    )
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(yaml.safe_dump({"defaults": {"kubeconfig": str(kubeconfig)}, "clusters": [{"name": "gone"}]}))
     run = fleetcheck("run", "--fleet", str(fleet), "--connect-timeout", "1", cwd=tmp_path)
@@ -75,8 +88,9 @@ def test_undecided_when_clusters_error(tmp_path: Path) -> None:
 def test_baseline_blocks_only_new_findings_and_diff_reports_them(fleet_dirs: list[str], tmp_path: Path) -> None:
     first = fleetcheck("run", *snap_args(fleet_dirs), "--report-dir", "old", cwd=tmp_path)
     assert first.returncode == 1
-    same = fleetcheck("run", *snap_args(fleet_dirs), "--report-dir", "same", "--baseline", "old/results.json",
-                      cwd=tmp_path)
+    same = fleetcheck(
+        "run", *snap_args(fleet_dirs), "--report-dir", "same", "--baseline", "old/results.json", cwd=tmp_path
+    )
     assert same.returncode == 0, same.stderr
     # one more unbounded namespace on prod-a: a new finding
     extra = tmp_path / "snaps2"
@@ -94,15 +108,31 @@ def test_baseline_blocks_only_new_findings_and_diff_reports_them(fleet_dirs: lis
 
 def test_waivers_active_expired_and_stale(fleet_dirs: list[str], tmp_path: Path) -> None:
     profile = tmp_path / "waived.yaml"
-    profile.write_text(yaml.safe_dump({
-        "name": "waived", "extends": "default", "select": ["FC-QUOTA-*"],
-        "waivers": [
-            {"code": "FC-QUOTA-001", "clusters": "prod-b", "reason": "legacy namespaces, migration in Q1",
-             "expires": "2099-01-31", "ticket": "PLAT-1"},
-            {"code": "FC-QUOTA-002", "clusters": "prod-b", "reason": "old waiver", "expires": "2020-01-01"},
-            {"code": "FC-QUOTA-003", "clusters": "nowhere-*", "reason": "matches nothing", "expires": "2099-01-01"},
-        ],
-    }))
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "name": "waived",
+                "extends": "default",
+                "select": ["FC-QUOTA-*"],
+                "waivers": [
+                    {
+                        "code": "FC-QUOTA-001",
+                        "clusters": "prod-b",
+                        "reason": "legacy namespaces, migration in Q1",
+                        "expires": "2099-01-31",
+                        "ticket": "PLAT-1",
+                    },
+                    {"code": "FC-QUOTA-002", "clusters": "prod-b", "reason": "old waiver", "expires": "2020-01-01"},
+                    {
+                        "code": "FC-QUOTA-003",
+                        "clusters": "nowhere-*",
+                        "reason": "matches nothing",
+                        "expires": "2099-01-01",
+                    },
+                ],
+            }
+        )
+    )
     args = [a for d in fleet_dirs for a in ("--snapshot", d)]
     run = fleetcheck("run", *args, "--profile", str(profile), "--report-dir", "r", cwd=tmp_path)
     doc = results(tmp_path / "r")
@@ -120,8 +150,9 @@ def test_sharded_then_merged_equals_unsharded(fleet_dirs: list[str], tmp_path: P
     fleetcheck("run", *snap_args(fleet_dirs), "--report-dir", "whole", cwd=tmp_path)
     for k in range(1, shards + 1):
         fleetcheck("run", *snap_args(fleet_dirs), "--shard", f"{k}/{shards}", "--report-dir", f"s{k}", cwd=tmp_path)
-    merged = fleetcheck("merge", *[f"s{k}/results.json" for k in range(1, shards + 1)], "--report-dir", "merged",
-                        cwd=tmp_path)
+    merged = fleetcheck(
+        "merge", *[f"s{k}/results.json" for k in range(1, shards + 1)], "--report-dir", "merged", cwd=tmp_path
+    )
     assert merged.returncode == 0, merged.stderr
 
     def comparable(doc: dict) -> dict:

@@ -112,8 +112,9 @@ def test_snapshot_round_trip_gives_identical_verdicts(
     copies = []
     for name in ("prod-a", "prod-b"):
         state = LiveClusterState(name, merged, name)
-        folder, failed = write_snapshot(state, tmp_path / "copies" / name, ["namespaces", "resourcequotas",
-                                                                            "limitranges", "pods"], name=name)
+        folder, failed = write_snapshot(
+            state, tmp_path / "copies" / name, ["namespaces", "resourcequotas", "limitranges", "pods"], name=name
+        )
         state.close()
         assert failed == []
         copies.append(folder)

@@ -12,8 +12,7 @@ from fleetcheck.catalog import CODE_PATTERN
 from fleetcheck.errors import ConfigError
 from fleetcheck.registry.profile import DEFAULT_SYSTEM_NAMESPACES, Profile, Waiver, builtin_profile_names, load_profile
 from fleetcheck.results import SEVERITIES
-from tests.builders import write_yaml
-from tests.conftest import REPO
+from tests.builders import REPO, write_yaml
 
 
 def test_builtin_profiles_load() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from fleetcheck.state.snapshot import load_snapshot
 from fleetcheck.state.snapshot_state import SnapshotClusterState
-from tests.conftest import REPO
+from tests.builders import REPO
 
 CORPUS = REPO.parent / "shared" / "corpus" / "sonobuoy"
 

@@ -13,7 +13,6 @@ import yaml
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
 
-
 ECR = "602401143452.dkr.ecr.eu-west-1.amazonaws.com"
 
 
@@ -93,7 +92,8 @@ def test_known_cni_found_or_not(k8s: ModuleType, tmp_path: Path, run_checks: Cal
         "no known CNI found: none of the 3 DaemonSets (kube-system/DaemonSet/cilium, kube-system/DaemonSet/kube-proxy, "
         "monitoring/DaemonSet/node-exporter) is the node agent of a known CNI; kube-system/DaemonSet/cilium is named "
         "like cilium's agent but runs registry.example.com/platform/netdebug:1.0; expected a DaemonSet such as "
-        "antrea-agent, aws-node, calico-node, canal, cilium, flannel, kindnet, kube-router, ovnkube-node, weave-net "
+        "antrea-agent, aws-node, calico-node, canal, cilium, flannel, kindnet, kube-flannel-ds, kube-router, "
+        "ovnkube-node, weave-net "
         "running that CNI's image"
     )
     assert "FC-CNI-001 [prod-b] fail: no known CNI found" in run.stdout

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 CAPTURES = ("aws-kubeadm-v1.8", "kind-v1.14", "kind-v1.21-e2e", "kind-v1.21-quick")
 
 

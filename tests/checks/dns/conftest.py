@@ -71,12 +71,6 @@ KUBEADM_COREFILE = """\
 """
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Nested runs need pytester; a non-top-level conftest may not set ``pytest_plugins``."""
-    if not config.pluginmanager.has_plugin("pytester"):
-        config.pluginmanager.import_plugin("pytester")
-
-
 def _load_servers(name: str) -> ModuleType:
     module_name = f"_fleetcheck_test_servers_{name}"
     if module_name in sys.modules:

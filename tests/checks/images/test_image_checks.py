@@ -7,7 +7,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-
 DIGEST = "sha256:" + "9f86d081884c7d659a2feaa0c55ad015" * 2
 EU_REGISTRIES = {"eu-west": ["registry.eu-west.example.com", "*.dkr.ecr.eu-west-1.amazonaws.com"]}
 
@@ -211,3 +210,23 @@ def test_cluster_without_workloads_is_skipped(k8s: ModuleType, tmp_path: Path, r
     for code in ("FC-IMG-001", "FC-IMG-003"):
         assert run[code, "empty"].outcome == "skip"
         assert run[code, "empty"].message == "no Pods and no workload pod templates to judge"
+
+
+def test_single_finding_reads_as_one(k8s: ModuleType, tmp_path: Path, run_checks: Callable[..., Any]) -> None:
+    snap = k8s.write_snapshot(tmp_path, "dev-1", k8s.deployment_family("web", "shop", [("web", "nginx")]))
+    run = run_checks("test_images.py", snap)
+    assert run["FC-IMG-001", "dev-1"].message.startswith("1 object pulls images from Docker Hub; expected a regional")
+    assert run["FC-IMG-003", "dev-1"].message.startswith("1 object runs unpinned images;")
+
+
+def test_image_checks_document_what_why_fix_references() -> None:
+    from fleetcheck.catalog import load_catalog
+
+    catalog = load_catalog([Path(__file__).resolve().parents[3] / "checks" / "test_images.py"])
+    specs = {s.code: s for s in catalog.sorted()}
+    assert sorted(specs) == ["FC-IMG-001", "FC-IMG-002", "FC-IMG-003", "FC-IMG-004"]
+    for spec in specs.values():
+        assert spec.docs.missing() == [], spec.code
+        assert spec.factor == "local-images" and spec.success
+    assert specs["FC-IMG-004"].scope == "live"
+    assert [s.severity for s in specs.values()] == ["high", "medium", "medium", "medium"]

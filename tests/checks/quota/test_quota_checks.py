@@ -12,6 +12,7 @@ import pytest
 from fleetcheck.plugin import RECORD_ATTR
 from fleetcheck.results import ResultRecord, ResultsDocument
 from tests.builders import (
+    REPO,
     container_defaults,
     limit_range,
     namespace,
@@ -20,7 +21,6 @@ from tests.builders import (
     write_snapshot,
     write_yaml,
 )
-from tests.conftest import REPO
 
 QUOTA_CHECKS = str(REPO / "checks" / "test_quota.py")
 #: hypothesis' plugin re-imports hypothesis in every in-process run (about 1.5 s each); the checks do not use it

@@ -38,6 +38,12 @@ def kit() -> ModuleType:
     return kit_module
 
 
+@pytest.fixture(scope="session")
+def scans() -> dict[str, Any]:
+    """Results of inner runs kept for the session: a fleet scanned once serves every test that reads it."""
+    return {}
+
+
 @pytest.fixture
 def run(pytester: pytest.Pytester, tmp_path: Path) -> Callable[..., Any]:
     """``run(module, snapshots, profile=None)`` -> ``Results`` read from the inner run's results.json."""

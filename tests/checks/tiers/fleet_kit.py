@@ -192,7 +192,8 @@ def deployment(
                     "reason": "NewReplicaSetAvailable",
                     "message": f'ReplicaSet "{name}-{_hash(name)}" has successfully progressed.',
                     "lastTransitionTime": stamp(created),
-                    "lastUpdateTime": stamp(rolled),
+                    # the rollout completes a little after its ReplicaSet is created
+                    "lastUpdateTime": stamp(rolled + timedelta(minutes=2)),
                 },
             ],
         },
