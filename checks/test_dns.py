@@ -215,17 +215,16 @@ def test_dns_upstreams_match_fleet(cluster: ClusterView, fleet: FleetView) -> No
     mine = setup.upstreams
     if standard.value is None:
         fail(
-            f"no fleet standard for the upstream resolvers ({standard.says}: {standard.tie}); this cluster "
-            f"forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); declare standards.dns_upstreams "
-            f"in profile {cluster.profile.name} to settle it",
-            [setup.config_ref],
+            f"no fleet standard for the upstream resolvers ({standard.says}: {standard.tie}); "
+            f"{setup.upstreams_ref} forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); "
+            f"declare standards.dns_upstreams in profile {cluster.profile.name} to settle it",
+            [setup.upstreams_ref],
         )
     if mine != standard.value:
-        ref = setup.forwarding[0].ref if setup.forwarding else setup.config_ref
         fail(
-            f"{ref} forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); expected the fleet standard "
-            f"{_show_upstreams(standard.value)}, {standard.says}",
-            [ref],
+            f"{setup.upstreams_ref} forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); "
+            f"expected the fleet standard {_show_upstreams(standard.value)}, {standard.says}",
+            [setup.upstreams_ref],
         )
 
 

@@ -51,7 +51,8 @@ def test_workloads_managed_by_gitops(cluster: ClusterView, settings: GitOpsSetti
 
     What: the top-level workloads of the tenant namespaces (not system
     namespaces of the profile) are counted: Deployments, StatefulSets,
-    DaemonSets, CronJobs, and Jobs, ReplicaSets and Pods no controller owns.
+    DaemonSets, CronJobs, and Jobs, ReplicaSets, ReplicationControllers and
+    Pods no controller owns.
     A ReplicaSet or Pod a Deployment owns counts through its Deployment,
     a Job through its CronJob; a workload an operator's custom resource owns
     is set aside (its owner is what was applied). A workload is managed when

@@ -93,13 +93,20 @@ def test_apiserver_trusts_oidc(cluster: ClusterView) -> None:
                 f"{server.conflict}; keep one: move the --oidc-* settings into the AuthenticationConfiguration's "
                 "jwt list and drop the flags",
             )
+        elif server.authentication_config and not server.unknown and not server.authenticators:
+            findings.add(
+                server.ref,
+                f"--authentication-config={server.authentication_config} as declared in the fleet file "
+                "(facts.authentication_config) lists no jwt issuer",
+            )
         elif not server.unknown and not server.authenticators:
             findings.add(server.ref, "neither --oidc-issuer-url nor --authentication-config is set")
     findings.raise_if_any(
         f"{len(findings)} of {len(auth.servers)} kube-apiservers trust no OIDC issuer{_expected_issuer(cluster)}"
     )
-    if not _judged(auth):
-        skip(next(s.unknown for s in auth.servers if s.unknown))
+    reasons = [s.unknown for s in auth.servers if s.unknown]
+    if reasons and not _judged(auth):
+        skip(reasons[0])
 
 
 # -- FC-OIDC-002 ------------------------------------------------------------------------------------
@@ -393,7 +400,8 @@ def _username_prefixes(cluster: ClusterView) -> tuple[list[str], str] | None:
     title="cluster-admin granted to a User that is not an OIDC identity",
     factor="single-idp",
     severity="medium",
-    reads=["clusterrolebindings", "clusterroles", "pods"],
+    # pods are listed only when the username prefix must come from the kube-apiserver's flags
+    reads=["clusterrolebindings", "clusterroles"],
     success="cluster-admin is granted to no User outside the OIDC identity provider",
 )
 def test_cluster_admin_users_are_oidc(cluster: ClusterView) -> None:

@@ -247,7 +247,9 @@ def _fs_opt_ins(pods: list[Obj]) -> set[tuple[str, str]]:
         if not wanted - {""}:
             continue
         for volume in _spec(pod).get("volumes") or []:
-            claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+            if not isinstance(volume, dict):
+                continue
+            claim = volume.get("persistentVolumeClaim")
             if volume.get("name") in wanted and isinstance(claim, dict) and claim.get("claimName"):
                 claims.add((str(meta.get("namespace", "")), str(claim["claimName"])))
     return claims
@@ -308,8 +310,10 @@ def test_prod_volumes_survive_failover(cluster: ClusterView) -> None:
     ``velero.io/csi-volumesnapshot-class`` annotation, one labelled
     ``velero.io/csi-volumesnapshot-class``, the driver's default class, or
     the driver's only class. A PVC bound to a ``hostPath`` or ``local``
-    PersistentVolume fails whatever its class. Schedules' label selectors
-    are not evaluated. Clusters of other tiers are skipped with the reason.
+    PersistentVolume fails whatever its class. Not evaluated: Schedules'
+    label selectors, and whether a Pod mounts the volume when the backup
+    runs (Velero's file-system backup copies only mounted volumes). Clusters
+    of other tiers are skipped with the reason.
     Why: a fleet promises that a cluster can be lost and its workloads
     brought up elsewhere, but volumes are the part that does not move. Data
     on node-local disks (``local-path``, ``local``/``hostPath`` PVs, a local

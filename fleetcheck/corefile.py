@@ -567,12 +567,16 @@ class DnsSetup:
         return tuple(sorted(set(self.forwarding[0].targets)))
 
     @property
+    def upstreams_ref(self) -> str:
+        """The object :attr:`upstreams` was read from (the one to fix)."""
+        return self.forwarding[0].ref if self.forwarding else self.config_ref
+
+    @property
     def upstreams_origin(self) -> str:
-        """Where :attr:`upstreams` was read, for messages."""
+        """Where in :attr:`upstreams_ref` they were read, for messages."""
         if not self.forwarding:
-            return f"{self.config_ref}: no server block forwards the root zone"
-        first = self.forwarding[0]
-        return f"{first.ref} ({first.origin})"
+            return "no server block forwards the root zone"
+        return self.forwarding[0].origin
 
 
 def _meta(obj: Obj) -> Obj:

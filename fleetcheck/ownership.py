@@ -1,8 +1,8 @@
 """Who manages a workload: Argo CD, Flux, Helm, or a person with kubectl (FC-GITOPS-001).
 
 A workload is judged on its *top-level* object, the one somebody applied:
-Deployments, StatefulSets, DaemonSets, CronJobs, and Jobs, ReplicaSets and
-Pods that no controller owns. A ReplicaSet or Pod a Deployment owns is
+Deployments, StatefulSets, DaemonSets, CronJobs, and Jobs, ReplicaSets,
+ReplicationControllers and Pods that no controller owns. A ReplicaSet or Pod a Deployment owns is
 managed exactly when its Deployment is (GitOps tools label the object they
 apply, not what its controller creates from it), so it is not counted
 again. A workload whose controller is a kind fleetcheck does not list (an
@@ -59,6 +59,7 @@ TOP_LEVEL_KINDS: tuple[tuple[str, str], ...] = (
     ("cronjobs", "CronJob"),
     ("jobs", "Job"),
     ("replicasets", "ReplicaSet"),
+    ("v1 replicationcontrollers", "ReplicationController"),
     ("pods", "Pod"),
 )
 #: Kinds a check using :func:`workload_census` must read.
@@ -234,7 +235,7 @@ def workload_census(
 
 def describe_owned_elsewhere(counts: Counter[str], limit: int = 4) -> str:
     """``3 owned by Rollout, 1 by Prometheus``."""
-    ranked = counts.most_common()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     parts = [f"{n} by {kind}" for kind, n in ranked[:limit]]
     if len(ranked) > limit:
         parts.append(f"{sum(n for _, n in ranked[limit:])} by other kinds")
@@ -244,4 +245,4 @@ def describe_owned_elsewhere(counts: Counter[str], limit: int = 4) -> str:
 def managers_breakdown(workloads: Iterable[Workload]) -> str:
     """``Argo CD 12, Helm 3``, most first."""
     tools = Counter(w.manager.tool for w in workloads if w.manager is not None)
-    return ", ".join(f"{tool} {n}" for tool, n in tools.most_common())
+    return ", ".join(f"{tool} {n}" for tool, n in sorted(tools.items(), key=lambda item: (-item[1], item[0])))

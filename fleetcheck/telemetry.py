@@ -91,7 +91,7 @@ _RIVER_BLOCK = re.compile(
     r"(?P<component>prometheus\.remote_write|otelcol\.exporter\.(?:otlphttp|otlp|prometheusremotewrite))"
     r"\s+\"(?P<label>[^\"]*)\"\s*\{"
 )
-_RIVER_ATTRIBUTE = re.compile(r"\b(?P<key>url|endpoint)\s*=\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|[^\n]+)")
+_RIVER_ATTRIBUTE = re.compile(r"\b(?P<key>url|endpoint)\s*=\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|[^\n}/]+)")
 
 
 @dataclass(frozen=True)
@@ -234,8 +234,38 @@ def _otel_config(scan: MetricsScan, source: str, config: Any) -> None:
             scan.destinations.append(MetricsDestination(source, f"exporter {exporter_id}", ""))
 
 
+def _strip_river_comments(text: str) -> str:
+    """``text`` without ``//`` and ``/* */`` comments (strings respected), so commented-out config does not count."""
+    out: list[str] = []
+    index, in_string = 0, False
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            out.append(char)
+            if char == "\\" and index + 1 < len(text):
+                out.append(text[index + 1])
+                index += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("//", index):
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            index = len(text) if end < 0 else end + 2
+            continue
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def _river_block(text: str, start: int) -> str:
-    """The body of the block whose ``{`` is at ``start`` (strings and comments respected)."""
+    """The body of the block whose ``{`` is at ``start`` (braces inside strings ignored; comments already gone)."""
     depth, index, in_string = 0, start, False
     while index < len(text):
         char = text[index]
@@ -246,10 +276,6 @@ def _river_block(text: str, start: int) -> str:
                 in_string = False
         elif char == '"':
             in_string = True
-        elif text.startswith("//", index):
-            newline = text.find("\n", index)
-            index = len(text) if newline < 0 else newline
-            continue
         elif char == "{":
             depth += 1
         elif char == "}":
@@ -263,6 +289,7 @@ def _river_block(text: str, start: int) -> str:
 def river_destinations(text: str) -> list[tuple[str, str]]:
     """``(via, url)`` pairs from Alloy / Grafana Agent flow configuration (see the module docs)."""
     found: list[tuple[str, str]] = []
+    text = _strip_river_comments(text)
     for match in _RIVER_BLOCK.finditer(text):
         component, label = match["component"], match["label"]
         if component.startswith("otelcol.") and not re.search(

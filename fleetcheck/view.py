@@ -75,6 +75,11 @@ class ClusterView:
         return self.state.is_live
 
     @property
+    def time_source(self) -> str:
+        """Where :attr:`server_time` comes from: ``api``, ``cluster.yaml``, or a guess from the newest timestamp."""
+        return self.state.time_source
+
+    @property
     def version(self) -> ServerVersion:
         """The API server's version."""
         return self.state.version

@@ -103,6 +103,10 @@ class ClusterState(ABC):
 
     #: True when backed by a live API server (live probes may run).
     is_live: bool = False
+    #: True when the connection skips TLS verification (``insecure-skip-tls-verify``): honoured, but a finding.
+    insecure: bool = False
+    #: where :attr:`server_time` comes from: ``api`` (Date header), ``cluster.yaml``, or a guess from timestamps
+    time_source: str = "api"
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -114,6 +114,8 @@ class LiveClusterState(ClusterState):
         self._discovery_lock = threading.Lock()
         self._version: ServerVersion | None = None
         self._first_date: datetime | None = None
+        #: the newest Date header and the monotonic time it arrived (server_time extrapolates from it)
+        self._latest_date: tuple[datetime, float] | None = None
         self._clock_started: float | None = None
         self.request_count = 0
 
@@ -179,8 +181,10 @@ class LiveClusterState(ClusterState):
                     continue
                 raise KindUnavailable(self.name, ref, "connection reset or response truncated") from None
             date = _parse_date(raw.headers.get("Date"))
-            if date is not None and self._first_date is None:
-                self._first_date = date
+            if date is not None:
+                if self._first_date is None:
+                    self._first_date = date
+                self._latest_date = (date, time.monotonic())
             retry_after: float | None = None
             header = raw.headers.get("Retry-After")
             if header and header.strip().isdigit():
@@ -312,10 +316,17 @@ class LiveClusterState(ClusterState):
 
     @property
     def server_time(self) -> datetime:
-        """The API server's clock: the ``Date`` of the first response (``/version`` if none yet)."""
-        if self._first_date is None:
+        """The API server's clock now: the newest ``Date`` header plus the time since it arrived.
+
+        ``Date`` has one-second resolution; extrapolating from the newest one keeps
+        a long scan from reading a stale clock as skew.
+        """
+        if self._latest_date is None:
             _ = self.version
-        return self._first_date or datetime.now(UTC)
+        if self._latest_date is None:
+            return datetime.now(UTC)
+        date, arrived = self._latest_date
+        return date + timedelta(seconds=time.monotonic() - arrived)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -23,6 +23,7 @@ class SnapshotClusterState(ClusterState):
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot.name)
         self.snapshot = snapshot
+        self.time_source = snapshot.captured_source or "unknown"
         crds = snapshot.objects.get("customresourcedefinitions.apiextensions.k8s.io", [])
         self._crd_keys = {
             f"{(c.get('spec') or {}).get('names', {}).get('plural', '')}.{(c.get('spec') or {}).get('group', '')}"

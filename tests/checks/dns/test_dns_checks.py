@@ -99,9 +99,9 @@ def test_outlier_upstreams_fail_and_name_the_majority(run_dns_checks: Any, snaps
     assert record["outcome"] == "fail"
     assert record["objects"] == ["kube-system/ConfigMap/coredns"]
     assert record["message"] == (
-        "kube-system/ConfigMap/coredns forwards . to 8.8.4.4, 8.8.8.8 (kube-system/ConfigMap/coredns (Corefile "
-        "line 13: forward . 8.8.8.8 8.8.4.4)); expected the fleet standard 10.0.0.2, 10.0.0.3, set by 2 of 3 "
-        "clusters of profile default: prod-a, prod-b"
+        "kube-system/ConfigMap/coredns forwards . to 8.8.4.4, 8.8.8.8 (Corefile line 13: forward . 8.8.8.8 "
+        "8.8.4.4); expected the fleet standard 10.0.0.2, 10.0.0.3, set by 2 of 3 clusters of profile default: "
+        "prod-a, prod-b"
     )
 
 
@@ -142,8 +142,8 @@ def test_a_tie_is_said_as_such(run_dns_checks: Any, snapshots: Any, dns_cluster:
         assert verdicts.outcome(code, name) == "fail"
     assert verdicts.message(code, "west") == (
         "no fleet standard for the upstream resolvers (2-way tie among profile default's clusters: 10.0.0.2 (east) "
-        "vs /etc/resolv.conf (the node's resolvers) (west)); this cluster forwards . to /etc/resolv.conf (the "
-        "node's resolvers) (kube-system/ConfigMap/coredns (Corefile line 13: forward . /etc/resolv.conf)); declare "
+        "vs /etc/resolv.conf (the node's resolvers) (west)); kube-system/ConfigMap/coredns forwards . to "
+        "/etc/resolv.conf (the node's resolvers) (Corefile line 13: forward . /etc/resolv.conf); declare "
         "standards.dns_upstreams in profile default to settle it"
     )
 

@@ -709,7 +709,9 @@ def run_checks(
 ) -> Results:
     """Run one check module over ``snapshots`` in-process and read the verdicts back from ``results.json``."""
     reports = pytester.path / f"reports-{short_hash(module + ''.join(map(str, snapshots)) + str(profile))}"
-    argv = [str(CHECKS / module), "--report-dir", str(reports), "-p", "no:benchmark", "-q"]
+    # hypothesis' plugin re-imports (and pytester re-rewrites) hypothesis on every in-process run: 3 s each
+    quiet = ["-p", "no:benchmark", "-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-q"]
+    argv = [str(CHECKS / module), "--report-dir", str(reports), *quiet]
     for folder in snapshots:
         argv += ["--snapshot", str(folder)]
     if profile is not None:
