@@ -32,8 +32,8 @@ class GitOpsSettings(BaseModel):
         "annotation tracking only",
     )
     count_helm: bool = Field(default=True, description="count Helm releases (managed-by: Helm) as managed")
-    extra_keys: list[str] = Field(
-        default_factory=list, description="further label or annotation keys that mark a managing tool"
+    extra_keys: tuple[str, ...] = Field(
+        default=(), description="further label or annotation keys that mark a managing tool"
     )
 
 
@@ -51,8 +51,7 @@ def test_workloads_managed_by_gitops(cluster: ClusterView, settings: GitOpsSetti
 
     What: the top-level workloads of the tenant namespaces (not system
     namespaces of the profile) are counted: Deployments, StatefulSets,
-    DaemonSets, CronJobs, and Jobs, ReplicaSets, ReplicationControllers and
-    Pods no controller owns.
+    DaemonSets, CronJobs, and Jobs, ReplicaSets and Pods no controller owns.
     A ReplicaSet or Pod a Deployment owns counts through its Deployment,
     a Job through its CronJob; a workload an operator's custom resource owns
     is set aside (its owner is what was applied). A workload is managed when
@@ -79,9 +78,7 @@ def test_workloads_managed_by_gitops(cluster: ClusterView, settings: GitOpsSetti
     https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/
     """
     tenants = {str(ns["metadata"]["name"]) for ns in cluster.tenant_namespaces()}
-    rules = OwnershipRules(
-        argocd_label=settings.argocd_label, helm=settings.count_helm, extra_keys=tuple(settings.extra_keys)
-    )
+    rules = OwnershipRules(argocd_label=settings.argocd_label, helm=settings.count_helm, extra_keys=settings.extra_keys)
     census = workload_census(cluster.list, tenants, rules)
     total = len(census.workloads)
     aside = (

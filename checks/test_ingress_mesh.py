@@ -99,12 +99,13 @@ INGRESS_SIGNATURES: tuple[Signature, ...] = (
         ),
     ),
     Signature("nginx-inc", ("nginx/nginx-ingress", "nginx-ic/nginx-plus-ingress", "nginx-plus-ingress")),
-    Signature("traefik", ("library/traefik", "traefik/traefik")),
+    Signature("traefik", ("traefik",)),
     Signature("haproxy", ("haproxytech/kubernetes-ingress",)),
     Signature("haproxy-ingress", ("jcmoraisjr/haproxy-ingress", "haproxy-ingress/haproxy-ingress")),
     Signature("contour", ("projectcontour/contour",)),
     Signature(
-        "aws-load-balancer-controller", ("eks/aws-load-balancer-controller", "amazon/aws-load-balancer-controller")
+        "aws-load-balancer-controller",
+        ("eks/aws-load-balancer-controller", "amazon/aws-load-balancer-controller", "aws-load-balancer-controller"),
     ),
     Signature("kong", ("kong/kubernetes-ingress-controller",)),
     Signature("istio", ("istio/proxyv2", "istio-release/proxyv2"), _istio_ingress_gateway),

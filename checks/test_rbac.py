@@ -30,8 +30,8 @@ class RbacDriftSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ignore_names: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_IGNORED_NAMES),
+    ignore_names: tuple[str, ...] = Field(
+        default=DEFAULT_IGNORED_NAMES,
         description="name globs of installer-owned objects left out (system:* and bootstrap objects always are); "
         "the list replaces the default",
     )

@@ -107,6 +107,17 @@ def _build_parser() -> argparse.ArgumentParser:
     clusters = sub.add_parser("clusters", help="list the fleet: source, profile, reachability, version")
     _add_fleet_options(clusters)
     clusters.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per-cluster probe timeout")
+    clusters.add_argument(
+        "--export-kubeconfig",
+        metavar="PATH",
+        help="also write a kubeconfig with one context per cluster, credentials included (mode 0600)",
+    )
+    clusters.add_argument(
+        "--check-access",
+        action="store_true",
+        help="per cluster, list the kinds the enabled checks read that the credentials cannot list "
+        "(one GET ?limit=1 per kind, nothing written); exit 1 when any cannot",
+    )
 
     snapshot = sub.add_parser("snapshot", help="write a snapshot folder of one live cluster (read-only, no Secrets)")
     snapshot.add_argument("--context", required=True, help="kubeconfig context to read")
@@ -159,8 +170,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         print(f"\n{section.capitalize()}:\n  " + getattr(spec.docs, section).replace("\n", "\n  "))
     if spec.settings_model is not None:
         print("\nSettings (profile: settings: {" + spec.code + ": {...}}):")
+        defaults = spec.settings_model()
         for name, field in spec.settings_model.model_fields.items():
-            print(f"  {name} = {field.default!r}  {field.description or ''}".rstrip())
+            print(f"  {name} = {getattr(defaults, name)!r}  {field.description or ''}".rstrip())
     return EXIT_OK
 
 
@@ -215,7 +227,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_clusters(args: argparse.Namespace) -> int:
     from fleetcheck.inventory import print_clusters
 
-    return print_clusters(args.fleet, args.snapshot, args.profile, timeout=args.timeout)
+    export = Path(args.export_kubeconfig) if args.export_kubeconfig else None
+    return print_clusters(
+        args.fleet,
+        args.snapshot,
+        args.profile,
+        timeout=args.timeout,
+        export_kubeconfig=export,
+        check_access=args.check_access,
+    )
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:

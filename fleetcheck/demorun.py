@@ -16,9 +16,10 @@ from typing import Any
 import orjson
 import yaml
 
+from fleetcheck.catalog import CheckSpec
 from fleetcheck.results import ResultsDocument
 
-__all__ = ["caught_plants", "planted_table_markdown", "run_demo", "write_demo_fleet_file"]
+__all__ = ["catalog_table_markdown", "caught_plants", "planted_table_markdown", "run_demo", "write_demo_fleet_file"]
 
 
 def demo_profile_extras() -> dict[str, Any]:
@@ -74,6 +75,14 @@ def write_demo_fleet_file(workdir: Path, cluster_dirs: list[Path], kubeconfig: P
     path = workdir / "fleet.yaml"
     path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
     return path
+
+
+def catalog_table_markdown(specs: list[CheckSpec]) -> str:
+    """The README's check catalog (code, factor, severity, scope, title), in scorecard order."""
+    lines = ["| code | factor | severity | scope | fails when |", "|---|---|---|---|---|"]
+    for spec in specs:
+        lines.append(f"| {spec.code} | {spec.factor} | {spec.severity} | {spec.scope} | {spec.title} |")
+    return "\n".join(lines) + "\n"
 
 
 def planted_table_markdown(plants: list[dict[str, str]]) -> str:

@@ -129,6 +129,8 @@ KNOWN_KINDS: tuple[ResourceRef, ...] = (
     _k("monitoring.coreos.com", "v1", "prometheuses", "Prometheus"),
     _k("monitoring.coreos.com", "v1alpha1", "prometheusagents", "PrometheusAgent"),
     _k("opentelemetry.io", "v1beta1", "opentelemetrycollectors", "OpenTelemetryCollector"),
+    _k("operator.victoriametrics.com", "v1beta1", "vmagents", "VMAgent"),
+    _k("monitoring.grafana.com", "v1alpha1", "metricsinstances", "MetricsInstance"),
     _k("argoproj.io", "v1alpha1", "applications", "Application"),
     _k("cluster.x-k8s.io", "v1beta1", "clusters", "Cluster"),
 )

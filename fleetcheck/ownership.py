@@ -1,14 +1,16 @@
 """Who manages a workload: Argo CD, Flux, Helm, or a person with kubectl (FC-GITOPS-001).
 
 A workload is judged on its *top-level* object, the one somebody applied:
-Deployments, StatefulSets, DaemonSets, CronJobs, and Jobs, ReplicaSets,
-ReplicationControllers and Pods that no controller owns. A ReplicaSet or Pod a Deployment owns is
+Deployments, StatefulSets, DaemonSets, CronJobs, and Jobs, ReplicaSets and
+Pods that no controller owns. A ReplicaSet or Pod a Deployment owns is
 managed exactly when its Deployment is (GitOps tools label the object they
 apply, not what its controller creates from it), so it is not counted
 again. A workload whose controller is a kind fleetcheck does not list (an
 operator's custom resource: a ``Prometheus``, an Argo ``Rollout``) is
 managed by that controller and judged through it, so it is set aside and
-counted separately; a Pod owned by a Node is a static Pod's mirror.
+counted separately; a Pod owned by a Node is a static Pod's mirror. Legacy
+ReplicationControllers are not listed (the shipped scanner role does not
+grant them), so their Pods are set aside the same way.
 
 The marks each tool leaves on what it applies:
 
@@ -59,7 +61,6 @@ TOP_LEVEL_KINDS: tuple[tuple[str, str], ...] = (
     ("cronjobs", "CronJob"),
     ("jobs", "Job"),
     ("replicasets", "ReplicaSet"),
-    ("v1 replicationcontrollers", "ReplicationController"),
     ("pods", "Pod"),
 )
 #: Kinds a check using :func:`workload_census` must read.

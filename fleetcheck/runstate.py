@@ -169,9 +169,14 @@ class RunState:
                 from fleetcheck.state.snapshot_state import SnapshotClusterState
 
                 return SnapshotClusterState(load_snapshot(entry.snapshot))
+            if entry.credentials_error is not None:  # a source found the cluster but has no usable credentials
+                return BrokenClusterState(entry.name, entry.credentials_error)
             from fleetcheck.state.live import LiveClusterState, LiveOptions
 
-            merged = merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
+            # credentials a source read from a Secret live in memory; everything else names kubeconfig files
+            merged = entry.credentials if entry.credentials is not None else merge_kubeconfigs(
+                [Path(p) for p in entry.kubeconfig]
+            )
             options = LiveOptions(
                 connect_timeout=self.options.connect_timeout,
                 read_timeout=self.options.read_timeout,

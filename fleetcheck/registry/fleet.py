@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -19,7 +19,10 @@ from fleetcheck.errors import ConfigError
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
 
-__all__ = ["ClusterEntry", "DeclaredFacts", "Fleet", "FleetFile", "labels_to_str", "load_fleet"]
+if TYPE_CHECKING:
+    from fleetcheck.registry.sources.base import SourceSpec
+
+__all__ = ["ClusterEntry", "DeclaredFacts", "ExplicitCluster", "Fleet", "FleetFile", "labels_to_str", "load_fleet"]
 
 _FIX = "see 'Fleet file' in the README for the allowed fields"
 _NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$"
@@ -98,6 +101,9 @@ class FleetFile(BaseModel):
     version: int = Field(default=1, ge=1, le=1)
     defaults: FleetDefaults = Field(default_factory=FleetDefaults)
     clusters: list[ClusterSpec] = Field(default_factory=list)
+    #: where else clusters come from (kubeconfig, file, capi, argocd, karmada, ocm, rancher); each entry is
+    #: validated by its type's model in :mod:`fleetcheck.registry.sources`, which the registry imports only when used
+    sources: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ClusterEntry(BaseModel):
@@ -112,14 +118,31 @@ class ClusterEntry(BaseModel):
     profile: str = "default"
     labels: dict[str, str] = Field(default_factory=dict)
     facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
-    #: where the registry learned of it: ``fleet.yaml``, ``kubeconfig``, ``snapshot``
+    #: where the registry learned of it: ``fleet.yaml``, ``kubeconfig``, ``snapshot``, a source tag (``capi+argocd``)
     source: str = ""
     server: str | None = None
+    #: why the cluster cannot be opened (credentials a source could not use): its checks error with this reason
+    credentials_error: str | None = None
+    #: how the registry assembled the entry (sources merged, renames, the fleet manager's view of the cluster)
+    notes: tuple[str, ...] = ()
+    #: credentials a source read from a Secret: in memory only, never dumped, printed or logged
+    credentials: MergedKubeconfig | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def is_snapshot(self) -> bool:
         """Backed by a snapshot folder rather than a live API server."""
         return self.snapshot is not None
+
+
+class ExplicitCluster(NamedTuple):
+    """A cluster written in the fleet file (``clusters:`` or a ``type: file`` source), and what it inherits."""
+
+    where: str
+    spec: ClusterSpec
+    source: str
+    labels: dict[str, str] = {}
+    profile: str | None = None
+    profile_field: str = ""
 
 
 class Fleet(BaseModel):
@@ -233,24 +256,32 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
     default_profile = _profile_ref(spec.defaults.profile, base, path, "defaults.profile")
     merged_cache: dict[tuple[str, ...], MergedKubeconfig] = {}
     entries: list[ClusterEntry] = []
-    seen: dict[str, int] = {}
-    for index, cluster in enumerate(spec.clusters):
-        where = f"clusters[{index}]"
+    explicit = [ExplicitCluster(f"clusters[{i}]", c, f"fleet file {path.name}") for i, c in enumerate(spec.clusters)]
+    sources: list[tuple[int, SourceSpec]] = []
+    if spec.sources:
+        from fleetcheck.registry.sources import explicit_clusters, parse_sources  # local: only fleets with sources
+
+        sources = parse_sources(spec.sources, path)
+        explicit += explicit_clusters(sources)
+    seen: dict[str, str] = {}
+    for where, cluster, source, source_labels, source_profile, source_profile_field in explicit:
         if cluster.name in seen:
             raise ConfigError(
                 path,
                 f"{where}.name",
-                f"duplicate cluster name {cluster.name!r} (also clusters[{seen[cluster.name]}])",
+                f"duplicate cluster name {cluster.name!r} (also {seen[cluster.name]})",
                 "cluster names must be unique",
             )
-        seen[cluster.name] = index
+        seen[cluster.name] = where
         if profile_override:
             profile = profile_override
         elif cluster.profile:
             profile = _profile_ref(cluster.profile, base, path, f"{where}.profile")
+        elif source_profile:
+            profile = _profile_ref(source_profile, base, path, source_profile_field)
         else:
             profile = default_profile
-        labels = {**spec.defaults.labels, **cluster.labels}
+        labels = {**spec.defaults.labels, **source_labels, **cluster.labels}
         if cluster.snapshot:
             folder = _resolve_path(cluster.snapshot, base)
             if not folder.is_dir():
@@ -267,7 +298,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
                     profile=profile,
                     labels=labels,
                     facts=cluster.facts,
-                    source=f"fleet file {path.name}",
+                    source=source,
                 )
             )
             continue
@@ -301,10 +332,25 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
                 profile=profile,
                 labels=labels,
                 facts=cluster.facts,
-                source=f"fleet file {path.name}",
+                source=source,
                 server=merged.server_of(context),
             )
         )
+    if sources:
+        from fleetcheck.registry.sources import SourceContext, discover_sources
+
+        source_context = SourceContext(
+            fleet_file=path,
+            default_labels=spec.defaults.labels,
+            default_profile=default_profile,
+            profile_override=profile_override,
+            default_kubeconfig=spec.defaults.kubeconfig,
+            resolve_profile=lambda ref, field: _profile_ref(ref, base, path, field),
+            merged_cache=merged_cache,
+        )
+        entries = discover_sources(sources, source_context, entries)
+        if not entries:
+            raise ConfigError(path, "sources", "the fleet file's sources found no clusters", "check the sources")
     if not entries:
         raise ConfigError(path, "clusters", "the fleet file lists no clusters", "add at least one cluster")
     return Fleet(clusters=tuple(entries), source=str(path), default_profile=profile_override or default_profile)

@@ -25,6 +25,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import ResourceRef, is_builtin
+from fleetcheck.redact import install_redaction
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, KindUnavailable, ServerVersion
 
@@ -90,6 +91,8 @@ class LiveClusterState(ClusterState):
         self, name: str, kubeconfig: MergedKubeconfig, context: str, options: LiveOptions | None = None
     ) -> None:
         super().__init__(name)
+        # before the first request: this logger, urllib3's and the client's redact credentials from then on
+        install_redaction()
         self.options = options or LiveOptions()
         configuration = k8s_client.Configuration()
         try:

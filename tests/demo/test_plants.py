@@ -290,6 +290,12 @@ def uncovered_namespace(fleet: dict[str, Snap]) -> Found:
     return found
 
 
+def _schedule_of(snap: Snap, backup: dict) -> dict:
+    """The Schedule a backup came from: FC-BACKUP-003 names the Schedule whose RPO is broken."""
+    name = backup["metadata"]["labels"]["velero.io/schedule-name"]
+    return next(s for s in snap.items("schedules.velero.io") if s["metadata"]["name"] == name)
+
+
 @oracle("FC-BACKUP-003")
 def stale_backup(fleet: dict[str, Snap]) -> Found:
     found = set()
@@ -300,11 +306,11 @@ def stale_backup(fleet: dict[str, Snap]) -> Found:
         if not backups:
             found.add(flag(snap, ""))
         elif backups[-1]["status"]["phase"] in ("Failed", "PartiallyFailed"):
-            found.add(flag(snap, backups[-1]))
+            found.add(flag(snap, _schedule_of(snap, backups[-1])))
         else:
             done = [b for b in backups if b["status"]["phase"] == "Completed"]
             if snap.captured - parse_time(done[-1]["status"]["completionTimestamp"]) > timedelta(hours=26):
-                found.add(flag(snap, done[-1]))
+                found.add(flag(snap, _schedule_of(snap, done[-1])))
     return found
 
 

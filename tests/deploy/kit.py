@@ -130,17 +130,32 @@ def literal_env(c: Obj) -> dict[str, str]:
 
 
 # -- kubectl kustomize -----------------------------------------------------------------------
+#: components and replacements need kustomize 4.5+ (kubectl 1.24+); Debian's kubectl 1.20 embeds 2.0.3
+MIN_KUSTOMIZE = (4, 5)
+
+
+def _kustomize_version(binary: str) -> tuple[int, ...] | None:
+    done = subprocess.run(
+        [binary, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=30, check=False
+    )
+    try:
+        version = str(json.loads(done.stdout).get("kustomizeVersion", ""))
+    except ValueError:
+        return None
+    match = re.match(r"v?(\d+)\.(\d+)", version)
+    return (int(match[1]), int(match[2])) if match else None
+
+
 @functools.cache
 def kubectl() -> str | None:
-    """A kubectl with the built-in kustomize (the repo's Debian one, else PATH), or None."""
+    """The kubectl with the newest built-in kustomize (the repo's .ci/bin one, or PATH's), if new enough."""
+    found: list[tuple[tuple[int, ...], str]] = []
     for candidate in (REPO / ".ci" / "bin" / "kubectl", shutil.which("kubectl")):
         if candidate and Path(candidate).is_file():
-            probe = subprocess.run(
-                [str(candidate), "kustomize", "--help"], capture_output=True, text=True, timeout=30, check=False
-            )
-            if probe.returncode == 0:
-                return str(candidate)
-    return None
+            version = _kustomize_version(str(candidate))
+            if version is not None and version >= MIN_KUSTOMIZE:
+                found.append((version, str(candidate)))
+    return max(found)[1] if found else None
 
 
 @functools.cache
@@ -186,7 +201,7 @@ def kubelet_expand(text: str, env: Mapping[str, str]) -> str:
                 i += 2
             else:
                 name = text[i + 2 : close]
-                out.append(env[name] if name in env else f"$({name})")
+                out.append(env.get(name, f"$({name})"))
                 i = close + 1
         else:
             out.append("$" + nxt)
@@ -203,18 +218,23 @@ def shell_script(c: Obj) -> str:
     return str(script)
 
 
-STUB = """#!{python}
-# Records its arguments; with --report-dir, writes a results.json there (STUB_WRITE=1).
-import json, os, sys
-with open(os.environ["STUB_LOG"], "a", encoding="utf-8") as log:
-    log.write(json.dumps(sys.argv[1:]) + "\\n")
-args = sys.argv[1:]
-if os.environ.get("STUB_WRITE") == "1" and "--report-dir" in args:
-    out = args[args.index("--report-dir") + 1]
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as fh:
-        fh.write('{{"schema": "fleetcheck/v1"}}')
-sys.exit(int(os.environ.get("STUB_RC", "0")))
+#: Records its arguments (one line per call, fields separated by US, 0x1f); with
+#: STUB_WRITE=1 writes a results.json into its --report-dir; exits with STUB_RC. Plain sh,
+#: so a call costs a fork rather than an interpreter start.
+STUB = """#!/bin/sh
+sep="$(printf '\\037')"
+line="" out=""
+prev=""
+for arg in "$@"; do
+  line="${{line}}${{arg}}${{sep}}"
+  [ "$prev" = "--report-dir" ] && out="$arg"
+  prev="$arg"
+done
+printf '%s\\n' "$line" >> "$STUB_LOG"
+if [ "${{STUB_WRITE:-}}" = 1 ] && [ -n "$out" ]; then
+  mkdir -p "$out" && printf '{{"schema": "fleetcheck/v1"}}' > "$out/results.json"
+fi
+exit "${{STUB_RC:-0}}"
 """
 
 REAL = """#!/bin/sh
@@ -253,9 +273,10 @@ def run_script(
 
 
 def recorded_calls(log: Path) -> list[list[str]]:
+    """The argument lists the stub recorded, one per call."""
     if not log.exists():
         return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return [line.split("\x1f")[:-1] for line in log.read_text(encoding="utf-8").splitlines()]
 
 
 # -- fleetcheck's command line ---------------------------------------------------------------
@@ -283,6 +304,9 @@ def fleetcheck_invocations(text: str) -> Iterator[list[str]]:
             continue
         rest = text[match.start("sub") :]
         rest = rest.replace("\\\n", " ").split("\n", 1)[0]
+        for quote in "'\"":  # inside sh -c '...': the enclosing string's closing quote is not ours
+            if rest.count(quote) % 2:
+                rest = rest[: rest.rfind(quote)]
         lexer = shlex.shlex(rest, posix=True, punctuation_chars=";&|<>()")
         lexer.whitespace_split = True
         lexer.commenters = ""

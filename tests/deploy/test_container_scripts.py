@@ -41,7 +41,8 @@ Obj = dict[str, Any]
 def _sharded_jobs() -> Iterator[tuple[str, Obj, Obj]]:
     yield "manifests", one(ALL, "Job", "fleetcheck-shards").obj, one(ALL, "Job", "fleetcheck-merge").obj
     if kubectl() is not None:
-        jobs = {o["metadata"]["name"]: o for o in kustomize_build(KUSTOMIZE / "overlays" / "sharded") if o["kind"] == "Job"}
+        built = kustomize_build(KUSTOMIZE / "overlays" / "sharded")
+        jobs = {o["metadata"]["name"]: o for o in built if o["kind"] == "Job"}
         yield "overlays/sharded", jobs["fleetcheck-shards"], jobs["fleetcheck-merge"]
 
 
@@ -211,8 +212,15 @@ def test_old_runs_are_pruned(cron: dict[str, Any]) -> None:
 
 
 def test_failed_metrics_push_warns_but_keeps_the_exit_code(cron: dict[str, Any]) -> None:
-    # the stub's results.json is not a full document, so the push fails inside fleetcheck
-    # (the successful push is tested end to end in test_scheduled_scan.py)
+    """A failing push (here: a python that fails) is logged; the scan's exit code stands.
+
+    The push itself, through fleetcheck's push_metrics, is tested end to end in test_scheduled_scan.py.
+    """
+    failing = cron["bin"] / "python"
+    failing.unlink()
+    failing.write_text("#!/bin/sh\ncat > /dev/null\necho 'pushgateway: connection refused' >&2\nexit 1\n")
+    failing.chmod(0o755)
     done = cron["scan"](STUB_WRITE="1", STUB_RC="3", PUSHGATEWAY_URL="http://127.0.0.1:9")
     assert done.returncode == 3
     assert "metrics push failed" in done.stderr
+    assert (cron["reports"] / "latest" / "results.json").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from fleetcheck import __version__ as fleetcheck_version
+from fleetcheck.quantity import parse_quantity
 from fleetcheck.registry.fleet import FleetFile
 from fleetcheck.registry.profile import load_profile
 from tests.deploy.kit import (
@@ -31,7 +33,7 @@ from tests.deploy.kit import (
 )
 
 BUILDS = [KUSTOMIZE / "base", KUSTOMIZE / "overlays" / "example", KUSTOMIZE / "overlays" / "sharded"]
-needs_kubectl = pytest.mark.skipif(kubectl() is None, reason="no kubectl with built-in kustomize on PATH or .ci/bin")
+needs_kubectl = pytest.mark.skipif(kubectl() is None, reason="no kubectl with kustomize 4.5+ on PATH or in .ci/bin")
 
 
 def _kustomization(folder: Path) -> dict[str, Any]:
@@ -172,3 +174,35 @@ def test_argocd_component_adds_only_the_namespaced_secrets_role(tmp_path: Path) 
         ("Role", "argocd"),
         ("RoleBinding", "argocd"),
     ]
+
+
+def _pod_needs(pod: dict[str, Any], what: str, resource: str) -> Decimal:
+    """The pod's effective request/limit: the larger of its biggest init container and its containers' sum."""
+
+    def value(c: dict[str, Any]) -> Decimal:
+        return parse_quantity(c["resources"][what][resource])
+
+    init = max((value(c) for c in pod.get("initContainers", [])), default=Decimal(0))
+    return max(init, sum((value(c) for c in pod["containers"]), Decimal(0)))
+
+
+@needs_kubectl
+@pytest.mark.parametrize("folder", BUILDS, ids=lambda p: p.relative_to(KUSTOMIZE).as_posix())
+def test_quota_fits_every_pod_at_full_width(folder: Path) -> None:
+    """Scheduled scan, all shards and the merge at once: a pod over quota would leave its Job stuck."""
+    objects = kustomize_build(folder)
+    (quota,) = [o["spec"]["hard"] for o in objects if o["kind"] == "ResourceQuota"]
+    pods: list[dict[str, Any]] = []
+    for obj in objects:
+        width = obj["spec"].get("parallelism", 1) if obj["kind"] == "Job" else 1
+        pods += pod_templates(obj) * width
+    for key, value in quota.items():
+        what, _, resource = key.partition(".")
+        if what in {"requests", "limits"} and resource in {"cpu", "memory"}:
+            needed = sum((_pod_needs(pod, what, resource) for pod in pods), Decimal(0))
+            assert needed <= parse_quantity(value), f"{key}: {needed} needed, quota {value}"
+    assert len(pods) <= int(quota["pods"])
+    claims = [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+    assert len(claims) <= int(quota["persistentvolumeclaims"])
+    storage = sum((parse_quantity(c["spec"]["resources"]["requests"]["storage"]) for c in claims), Decimal(0))
+    assert storage <= parse_quantity(quota["requests.storage"])

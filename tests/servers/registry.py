@@ -13,6 +13,8 @@ socket that accepts connections and never answers (a blackholed load
 balancer), for the failure cases.
 
 Nothing waits by sleeping: readiness is polled (``GET /v2/``) against a deadline.
+Ports are never guessed: the registry binds port 0 and logs the port it got,
+the stubs bind port 0 themselves, so concurrent test runs cannot collide.
 Loaded by path from the tests' conftest (the suite runs with
 ``--import-mode=importlib``, where test folders are not importable).
 """
@@ -24,6 +26,7 @@ import http.client
 import http.server
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +47,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 LOOPBACK = "127.0.0.1"
+_LISTENING = re.compile(r'msg="listening on 127\.0\.0\.1:(\d+)')
 
 
 @dataclass(frozen=True)
@@ -112,13 +116,6 @@ def make_tls(folder: Path, host: str = LOOPBACK) -> TLSFiles:
     return files
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the caller retries if it is taken before use)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 def registry_available() -> bool:
     """Whether Debian's docker-registry is installed here."""
     return REGISTRY_BINARY.is_file() and os.access(REGISTRY_BINARY, os.X_OK)
@@ -149,12 +146,13 @@ class RegistryServer:
         return f"{LOOPBACK}:{self.port}"
 
     def _config(self) -> dict[str, object]:
-        http_section: dict[str, object] = {"addr": self.address, "secret": "fleetcheck-test-only"}
+        # port 0: the registry binds a free port itself and logs it, so no other process can take it in between
+        http_section: dict[str, object] = {"addr": f"{LOOPBACK}:0", "secret": "fleetcheck-test-only"}
         if self.tls is not None:
             http_section["tls"] = {"certificate": str(self.tls.cert), "key": str(self.tls.key)}
         config: dict[str, object] = {
             "version": 0.1,
-            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "log": {"level": "info", "accesslog": {"disabled": True}},
             "storage": {"filesystem": {"rootdirectory": str(self.folder / "data")}},
             "http": http_section,
         }
@@ -163,28 +161,25 @@ class RegistryServer:
         return config
 
     def start(self) -> RegistryServer:
-        """Start it and return once ``GET /v2/`` answers; retries on a port taken meanwhile."""
+        """Start it and return once ``GET /v2/`` answers on the port it logged."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        last_error = ""
-        for _attempt in range(3):
-            self.port = free_port()
-            config_path = self.folder / "config.yml"
-            config_path.write_text(yaml.safe_dump(self._config()))
-            with self.log_path.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [str(REGISTRY_BINARY), "serve", str(config_path)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            try:
-                self._wait_ready(time.monotonic() + self.start_timeout)
-                return self
-            except RuntimeError as exc:
-                last_error = str(exc)
-                self.stop()
-        raise RuntimeError(f"docker-registry did not start: {last_error}")
+        config_path = self.folder / "config.yml"
+        config_path.write_text(yaml.safe_dump(self._config()))
+        self.log_path.write_bytes(b"")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(REGISTRY_BINARY), "serve", str(config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready(time.monotonic() + self.start_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
     def status_of_v2(self, timeout: float = 2.0) -> int:
         """``GET /v2/`` status, trusting the test CA (raises OSError while the server is not up)."""
@@ -202,24 +197,30 @@ class RegistryServer:
             conn.close()
 
     def _wait_ready(self, deadline: float) -> None:
+        """Poll, against ``deadline``, for the logged port and then for ``GET /v2/`` to answer."""
         assert self.process is not None
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"exited with {self.process.returncode}: {self._log_tail()}")
+                raise RuntimeError(f"docker-registry exited with {self.process.returncode}: {self._log_tail()}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise RuntimeError(f"not answering within {self.start_timeout}s: {self._log_tail()}")
-            try:
-                if self.status_of_v2(timeout=min(1.0, remaining)) in (200, 401):
-                    return
-            except (OSError, http.client.HTTPException):
-                # not listening yet: wait on the process itself (returns at once if it dies), then poll again
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=min(0.02, max(remaining, 0.001)))
+                raise RuntimeError(f"docker-registry not answering within {self.start_timeout}s: {self._log_tail()}")
+            if not self.port:
+                found = _LISTENING.search(self._log_tail(4096))
+                self.port = int(found.group(1)) if found else 0
+            if self.port:
+                try:
+                    if self.status_of_v2(timeout=min(1.0, remaining)) in (200, 401):
+                        return
+                except (OSError, http.client.HTTPException):
+                    pass
+            # wait on the process itself (returns at once if it dies), then poll again
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=min(0.02, max(remaining, 0.001)))
 
-    def _log_tail(self) -> str:
+    def _log_tail(self, size: int = 800) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-800:].strip()
+            return self.log_path.read_text(errors="replace")[-size:].strip()
         except OSError:
             return ""
 
@@ -261,11 +262,14 @@ class _FixedStatusHandler(http.server.BaseHTTPRequestHandler):
 
 
 class StubServer:
-    """Plain HTTP answering every GET with ``status``, or (``silent=True``) a socket that never answers."""
+    """Plain HTTP answering every GET with ``status``; or ``silent``: a socket that never answers; or
+    ``refusing``: a port bound but not listening, so connections are refused (and nobody else can take it).
+    """
 
-    def __init__(self, status: int = 404, *, silent: bool = False) -> None:
+    def __init__(self, status: int = 404, *, silent: bool = False, refusing: bool = False) -> None:
         self.status = status
         self.silent = silent
+        self.refusing = refusing
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -276,6 +280,11 @@ class StubServer:
         return f"{LOOPBACK}:{self.port}"
 
     def __enter__(self) -> StubServer:
+        if self.refusing:
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._sock.bind((LOOPBACK, 0))
+            self.port = int(self._sock.getsockname()[1])
+            return self
         if self.silent:
             # listening, never accepting: connects complete (backlog) and then nothing is ever said
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

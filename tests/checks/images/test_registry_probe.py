@@ -72,9 +72,11 @@ def test_probe_failures(registry_servers: ModuleType) -> None:
         assert (answer.status, answer.answering, answer.api_version) == (404, False, None)
     with registry_servers.StubServer(silent=True) as silent, pytest.raises(ProbeError, match=r"no answer within 0\.3s"):
         probe_registry(silent.address, timeout=0.3)
-    refused = f"127.0.0.1:{registry_servers.free_port()}"
-    with pytest.raises(ProbeError, match=r"cannot connect \(Connection refused\)"):
-        probe_registry(refused, timeout=5)
+    with (
+        registry_servers.StubServer(refusing=True) as refusing,
+        pytest.raises(ProbeError, match=r"cannot connect \(Connection refused\)"),
+    ):
+        probe_registry(refusing.address, timeout=5)
 
 
 def test_tls_context_rejects_a_bad_bundle(tmp_path: Path) -> None:
@@ -115,13 +117,13 @@ def test_region_registry_answers_on_live_clusters(
     write_profile: Callable[..., Path],
 ) -> None:
     other_ca = registry_servers.make_tls(tmp_path / "other-tls")
-    refused = f"127.0.0.1:{registry_servers.free_port()}"
     with (
         registry_servers.RegistryServer(tmp_path / "open", tls=tls) as open_registry,
         registry_servers.RegistryServer(tmp_path / "private", tls=tls, auth=True) as private,
         registry_servers.RegistryServer(tmp_path / "foreign", tls=other_ca) as foreign,
         registry_servers.RegistryServer(tmp_path / "plain") as plain,
         registry_servers.StubServer(silent=True) as blackhole,
+        registry_servers.StubServer(refusing=True) as refusing,
         live_fleet(
             k8s,
             tmp_path,
@@ -143,7 +145,7 @@ def test_region_registry_answers_on_live_clusters(
                 "r-private": [f"https://{private.address}/team/*"],
                 "r-foreign": [foreign.address],
                 "r-plain": [plain.address],
-                "r-refused": [refused, open_registry.address],
+                "r-refused": [refusing.address, open_registry.address],
                 "r-blackhole": [blackhole.address],
                 "r-globs": ["*.dkr.ecr.eu-west-1.amazonaws.com", "registry-?.example.com"],
             },
@@ -170,7 +172,7 @@ def test_region_registry_answers_on_live_clusters(
     )
     assert "probes.allow_http: true" in run["FC-IMG-004", "prod-plain"].message
     refused_verdict = run["FC-IMG-004", "prod-refused"]
-    assert refused_verdict.objects == [f"Registry/{refused}"]  # the open registry beside it answers
+    assert refused_verdict.objects == [f"Registry/{refusing.address}"]  # the open registry beside it answers
     assert refused_verdict.message.startswith("1 of 2 registries allowed for region r-refused")
     assert "cannot connect (Connection refused)" in refused_verdict.message
     assert f"GET https://{blackhole.address}/v2/: no answer within 1s" in run["FC-IMG-004", "prod-blackhole"].message

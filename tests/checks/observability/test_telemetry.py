@@ -108,13 +108,13 @@ def test_collector_string_config_agent_static_mode_and_unresolved_urls(k8s: Modu
 
     assert [d.describe() for d in scan.destinations] == [
         "monitoring/PrometheusAgent/agent remoteWrite -> https://vm.example.com/api/v1/write",
-        "otel/OpenTelemetryCollector/agent exporter googlemanagedprometheus -> (the exporter built-in endpoint)",
+        "otel/OpenTelemetryCollector/agent exporter googlemanagedprometheus -> (the exporter's built-in endpoint)",
         "monitoring/ConfigMap/grafana-agent (agent.yaml) remote_write -> https://mimir.example.com/api/v1/push",
     ]
     assert scan.unresolved == [
         "otel/OpenTelemetryCollector/agent exporter prometheusremotewrite: URL '${env:MIMIR_URL}' comes from the "
         "environment and cannot be judged",
-        "monitoring/ConfigMap/broken (prometheus.yml): mentions remote_write but is not valid YAML (a template?)",
+        "monitoring/ConfigMap/broken (prometheus.yml): has a remote_write key but is not valid YAML (a template?)",
     ]
 
 
@@ -151,3 +151,5 @@ def test_unobserved_generation_and_on_delete_strategy(k8s: ModuleType) -> None:
     on_delete = k8s.daemonset("fluentd", "logging", "fluent/fluentd-kubernetes-daemonset:v1.17", updated=1)
     on_delete["spec"]["updateStrategy"] = {"type": "OnDelete"}
     assert rollout_problems(on_delete, 3) == []
+    idle = k8s.daemonset("fluent-bit", "logging", "fluent/fluent-bit:3.2.2", desired=0)
+    assert rollout_problems(idle, 0) == ["scheduled on no node (desiredNumberScheduled is 0)"]

@@ -141,10 +141,13 @@ def test_two_clusters_that_differ_are_an_even_split_not_a_guess(
     )
 
 
-def test_reference_cluster_breaks_the_tie(pytester: pytest.Pytester, k8s: ModuleType, tmp_path: Path) -> None:
+def test_reference_cluster_breaks_the_tie_and_ignore_names_apply(
+    pytester: pytest.Pytester, k8s: ModuleType, tmp_path: Path
+) -> None:
     left = k8s.write_snapshot(tmp_path, "dev-1", _baseline(k8s, "dev-1"))
     right = k8s.write_snapshot(tmp_path, "dev-2", _drifted(k8s, "dev-2"))
-    profile = k8s.write_profile(tmp_path, "dev-ref", settings={CODE: {"reference_cluster": "dev-1"}})
+    settings = {"reference_cluster": "dev-1", "ignore_names": ["kubeadm:*", "velero"]}
+    profile = k8s.write_profile(tmp_path, "dev-ref", settings={CODE: settings})
 
     results = k8s.run_checks(pytester, MODULE, [left, right], profile=profile)
 
@@ -152,8 +155,12 @@ def test_reference_cluster_breaks_the_tie(pytester: pytest.Pytester, k8s: Module
     assert "this is the reference cluster" in results.message(CODE, "dev-1")
     assert results.outcome(CODE, "dev-2") == "fail"
     message = results.message(CODE, "dev-2")
-    assert message.startswith("3 cluster-wide RBAC objects differ from the reference cluster dev-1")
+    assert message.startswith(
+        "2 cluster-wide RBAC objects differ from the reference cluster dev-1 "
+        "(settings FC-RBAC-001.reference_cluster) (1 extra, 1 different): "
+    )
     assert "ClusterRoleBinding/local-admin: extra: not on the reference cluster dev-1" in message
+    assert "velero" not in message
 
 
 def test_a_cluster_alone_has_nothing_to_compare_with(

@@ -1,0 +1,425 @@
+"""Fleet-scale benchmark: the full scan against its fetch floor, the kubectl loop, requests, memory, scaling.
+
+Usage (from the repository root)::
+
+    python bench/fleet_scan.py                      # fleet-100: 10 prod + 30 dev + 60 edge (+ 1 canary)
+    python bench/fleet_scan.py --clusters 10        # a quick run on a proportional fleet-10
+    python bench/fleet_scan.py --prod 2 --dev 4 --edge 4 --workdir /tmp/fc-bench
+
+The fleet comes from :func:`fleetcheck.demo.generate.bench_fleet_spec`,
+which adds one canary so the prod tier is guarded (fleet-100 is 101
+clusters); it is generated once into ``--workdir`` and reused while the
+generator's spec is unchanged. One replay server in its own process
+(:class:`fleetcheck.replay.ReplayProcess`) serves every cluster over
+HTTPS with a request log. Every measured run is a child process, measured
+with ``wait4`` (wall, CPU, peak RSS); the replay server's CPU is read
+from ``/proc`` around each run, so it is measured apart.
+
+Measured, in this order:
+
+- ``floor``: ``bench/fetch_floor.py`` lists the kinds the enabled checks
+  read, raw, with the scan's client, worker count and page size, parses
+  them with orjson and keeps them: nothing else.
+- ``scan``: ``python -m fleetcheck.cli run --fleet F`` with every built-in
+  check and the reports written (serial), for the whole fleet and, for
+  scaling, its first quarter and half (same proportions).
+- ``scan -n 2``: the whole fleet with pytest-xdist, two workers.
+- ``tier1``: ``kubectl get <the same kinds> -A -o json`` once per cluster,
+  one cluster after the other (the Tier-1 loop the project started from).
+
+One line per figure; the last line is the summary::
+
+    summary clusters=101 scan_s=... floor_s=... scan_over_floor=... tier1_over_scan=... rss_mb=...
+        requests_per_cluster=... kinds=... per_cluster_growth=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchfleet import FleetMix, ensure_fleet, kinds_for_profiles, write_fleet_file  # noqa: E402
+from measure import Measured, process_cpu_seconds, process_rss_mb, run_measured  # noqa: E402
+
+from fleetcheck.replay import ReplayProcess  # noqa: E402
+from fleetcheck.runstate import RunOptions  # noqa: E402
+
+_KUBECTL_CANDIDATES = (REPO / ".ci" / "bin" / "kubectl", Path("/tmp/kc/x/usr/bin/kubectl"))
+_DISCOVERY = re.compile(r"^/(api|apis|api/v1|apis/[^/]+/[^/]+|apis/[^/]+)$")
+
+
+def say(line: str) -> None:
+    """One figure per line, flushed at once (a fleet-100 run takes minutes)."""
+    print(line, flush=True)
+
+
+@dataclass
+class RequestStats:
+    """What the replay server answered during one run."""
+
+    clusters: int
+    total: int = 0
+    lists: int = 0
+    pages: int = 0
+    discovery: int = 0
+    version: int = 0
+    non_get: int = 0
+    repeated_lists: int = 0
+    bytes: int = 0
+    per_cluster: Counter[str] = field(default_factory=Counter)
+
+    def per(self, value: int) -> float:
+        """``value`` per cluster scanned."""
+        return value / self.clusters if self.clusters else 0.0
+
+    def line(self) -> str:
+        """The run's requests, per cluster."""
+        return (
+            f"requests_per_cluster={self.per(self.total):.2f} lists={self.per(self.lists):.2f} "
+            f"continue_pages={self.per(self.pages):.2f} discovery={self.per(self.discovery):.2f} "
+            f"version={self.per(self.version):.2f} repeated_lists={self.repeated_lists} non_get={self.non_get} "
+            f"mb_served={self.bytes / 2**20:.0f}"
+        )
+
+
+class RequestLogReader:
+    """Reads the replay server's JSON-lines request log from where the previous run stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def mark(self) -> None:
+        """Skip everything logged so far."""
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def since_mark(self, clusters: int) -> RequestStats:
+        """The requests logged since :meth:`mark`."""
+        time.sleep(0.3)  # the server logs after answering; let the last lines land
+        stats = RequestStats(clusters)
+        if not self.path.exists():
+            return stats
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read()
+        first_pages: Counter[tuple[str, str]] = Counter()
+        for line in data.splitlines():
+            record = orjson.loads(line)
+            stats.total += 1
+            stats.bytes += int(record.get("bytes") or 0)
+            stats.per_cluster[str(record["cluster"])] += 1
+            if record["method"] != "GET":
+                stats.non_get += 1
+            path, query = str(record["path"]), str(record.get("query") or "")
+            if path == "/version":
+                stats.version += 1
+            elif _DISCOVERY.match(path):
+                stats.discovery += 1
+            elif "continue=" in query:
+                stats.pages += 1
+            else:
+                stats.lists += 1
+                first_pages[(str(record["cluster"]), path)] += 1
+        stats.repeated_lists = sum(n - 1 for n in first_pages.values() if n > 1)
+        return stats
+
+
+@dataclass
+class RunFigures:
+    """One measured run and what the replay server did meanwhile."""
+
+    name: str
+    measured: Measured
+    server_cpu_s: float
+    requests: RequestStats
+    clusters: int
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def per_cluster_s(self) -> float:
+        """Wall seconds per cluster scanned."""
+        return self.measured.wall_s / self.clusters
+
+    def line(self) -> str:
+        """The run's figures on one line."""
+        m = self.measured
+        outcomes = " ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items()))
+        return (
+            f"{self.name} wall_s={m.wall_s:.2f} cpu_s={m.cpu_s:.2f} rss_mb={m.maxrss_mb:.0f} "
+            f"s_per_cluster={self.per_cluster_s:.3f} server_cpu_s={self.server_cpu_s:.2f} "
+            f"server_busy={self.server_cpu_s / m.wall_s:.0%} rc={m.returncode}" + (f" {outcomes}" if outcomes else "")
+        )
+
+
+class Bench:
+    """The replay server, the request log, and the runs measured against them."""
+
+    def __init__(self, workdir: Path, replay: ReplayProcess, log: RequestLogReader) -> None:
+        self.workdir = workdir
+        self.replay = replay
+        self.log = log
+
+    def measure(self, name: str, cmd: list[str], log_name: str, clusters: int) -> RunFigures:
+        """Run ``cmd`` measured, with the server's CPU and the requests it answered meanwhile."""
+        self.log.mark()
+        server_before = process_cpu_seconds(self.replay.pid)
+        measured = run_measured(cmd, self.workdir / "logs" / log_name, cwd=REPO, env=_child_env())
+        server_cpu = process_cpu_seconds(self.replay.pid) - server_before
+        return RunFigures(name, measured, server_cpu, self.log.since_mark(clusters), clusters)
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("KUBECONFIG", None)
+    return env
+
+
+def _read_outcomes(report_dir: Path) -> tuple[Counter[str], list[str]]:
+    path = report_dir / "results.json"
+    if not path.exists():
+        return Counter(), ["no results.json"]
+    doc = orjson.loads(path.read_bytes())
+    outcomes = Counter(str(r["outcome"]) for r in doc["results"])
+    errors = [f"{r['cluster']} {r['code']}: {r['message'][:160]}" for r in doc["results"] if r["outcome"] == "error"]
+    return outcomes, errors
+
+
+def _scan(bench: Bench, name: str, fleet_file: Path, clusters: int, extra: list[str]) -> RunFigures:
+    report_dir = fleet_file.parent / ("reports" + ("-xdist" if "-n" in extra else ""))
+    if report_dir.exists():
+        shutil.rmtree(report_dir)
+    cmd = [
+        sys.executable,
+        "-m",
+        "fleetcheck.cli",
+        "run",
+        "--fleet",
+        str(fleet_file),
+        "--report-dir",
+        str(report_dir),
+        "--fail-on",
+        "never",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:benchmark",
+        *extra,
+    ]
+    safe = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    figures = bench.measure(name, cmd, f"{safe}.log", clusters)
+    figures.outcomes, figures.errors = _read_outcomes(report_dir)
+    return figures
+
+
+def _floor(bench: Bench, plan: dict[str, list[str]], workers: int, page_size: int) -> tuple[RunFigures, dict[str, Any]]:
+    plan_file = bench.workdir / "floor-plan.json"
+    plan_file.write_bytes(orjson.dumps(plan))
+    out = bench.workdir / "floor-result.json"
+    out.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        str(REPO / "bench" / "fetch_floor.py"),
+        "--plan",
+        str(plan_file),
+        "--kubeconfig",
+        str(bench.replay.kubeconfig),
+        "--workers",
+        str(workers),
+        "--page-size",
+        str(page_size),
+        "--out",
+        str(out),
+    ]
+    figures = bench.measure("floor", cmd, "floor.log", len(plan))
+    result: dict[str, Any] = orjson.loads(out.read_bytes()) if out.exists() else {}
+    return figures, result
+
+
+def _find_kubectl(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    for candidate in _KUBECTL_CANDIDATES:
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _tier1(bench: Bench, kubectl: Path, served: dict[str, list[str]]) -> RunFigures:
+    """``kubectl get KINDS -A -o json`` per cluster, serially, with a cold discovery cache (as the seed loop ran)."""
+    cache = Path(tempfile.mkdtemp(prefix="kubectl-cache-", dir=bench.workdir))
+    script = bench.workdir / "tier1.sh"
+    lines = ["#!/bin/sh", "set -e"]
+    for context, kinds in served.items():
+        lines.append(
+            f"'{kubectl}' --kubeconfig '{bench.replay.kubeconfig}' --context '{context}' --cache-dir '{cache}' "
+            f"--request-timeout 300s get {','.join(kinds)} -A -o json > /dev/null"
+        )
+    script.write_text("\n".join(lines) + "\n")
+    try:
+        figures = bench.measure("tier1", ["/bin/sh", str(script)], "tier1.log", len(served))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return figures
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark fleetcheck at fleet scale (see the module docstring and docs/performance.md)."
+    )
+    parser.add_argument(
+        "--clusters", type=int, default=100, help="fleet size: 10%% prod, 30%% dev, the rest edge (default 100)"
+    )
+    parser.add_argument("--prod", type=int, help="prod clusters (overrides the --clusters mix)")
+    parser.add_argument("--dev", type=int, help="dev clusters (overrides the --clusters mix)")
+    parser.add_argument("--edge", type=int, help="edge clusters (overrides the --clusters mix)")
+    parser.add_argument("--canary", type=int, default=1, help="canaries the generator adds (default 1)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "fleetcheck-bench",
+        help="where generated fleets are cached and runs write (default: $TMPDIR/fleetcheck-bench)",
+    )
+    defaults = RunOptions()
+    parser.add_argument(
+        "--floor-workers",
+        type=int,
+        default=defaults.prefetch_workers,
+        help=f"the floor's thread pool; keep it equal to the scan's (default {defaults.prefetch_workers})",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=defaults.page_size,
+        help=f"the floor's page size; keep it equal to the scan's (default {defaults.page_size})",
+    )
+    parser.add_argument("--scan-arg", action="append", default=[], help="extra argument for every scan (repeatable)")
+    parser.add_argument("--kubectl", help="kubectl for the Tier-1 loop (default: .ci/bin/kubectl, /tmp/kc/...)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the quarter and half fleet scans")
+    parser.add_argument("--no-xdist", action="store_true", help="skip the -n 2 scan")
+    parser.add_argument("--no-tier1", action="store_true", help="skip the kubectl loop")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - a linear script of measurements
+    """Generate (or reuse) the fleet, serve it, run every measurement, print the figures."""
+    args = _parse_args(argv)
+    base = FleetMix.for_size(args.clusters)
+    mix = FleetMix(
+        args.prod if args.prod is not None else base.prod,
+        args.dev if args.dev is not None else base.dev,
+        args.edge if args.edge is not None else base.edge,
+        args.canary,
+    )
+    workdir: Path = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    say(
+        f"machine cores={os.cpu_count()} mem_gb={os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} "
+        f"python={platform.python_version()} platform={platform.platform()}"
+    )
+    say(f"fleet {mix.label}: {mix.describe()} (the generator adds the canary that guards the prod tier)")
+    started = time.perf_counter()
+    fleet_dir, generated = ensure_fleet(workdir, mix)
+    say(f"fleet_dir {fleet_dir} {'generated' if generated else 'cached'} in {time.perf_counter() - started:.1f}s")
+    names = mix.names()
+    dirs = [fleet_dir / name for name in names]
+    fleet_bytes = sum(f.stat().st_size for d in dirs for f in d.iterdir())
+    say(f"fleet_bytes mb={fleet_bytes / 2**20:.0f} mb_per_cluster={fleet_bytes / 2**20 / len(dirs):.1f}")
+
+    sizes = [mix] if args.no_scaling else sorted({mix.scaled(max(2, round(mix.total / 4))), mix.scaled(round(mix.total / 2)), mix}, key=lambda m: m.total)
+    runs_dir = workdir / "runs"
+    request_log = workdir / "requests.jsonl"
+    request_log.unlink(missing_ok=True)
+    kubeconfig = workdir / "kubeconfig"
+    started = time.perf_counter()
+    with ReplayProcess(dirs, kubeconfig, request_log=request_log, ready_timeout=900) as replay:
+        say(
+            f"replay pid={replay.pid} ready_s={time.perf_counter() - started:.1f} "
+            f"rss_mb={process_rss_mb(replay.pid):.0f} (serving {len(dirs)} clusters in its own process)"
+        )
+        bench = Bench(workdir, replay, RequestLogReader(request_log))
+        fleet_files = {
+            m.total: write_fleet_file(runs_dir / m.label, fleet_dir, m.names(), kubeconfig, mix.spec()) for m in sizes
+        }
+        plan = kinds_for_profiles(fleet_files[mix.total])
+        kinds = max(len(k) for k in plan.values())
+        say(f"kinds_read distinct={kinds} (kinds the enabled checks read, per cluster; + discovery and /version)")
+
+        floor, floor_result = _floor(bench, plan, args.floor_workers, args.page_size)
+        say(
+            floor.line()
+            + f" fetch_s={floor_result.get('wall_s', 0.0):.2f} objects={floor_result.get('objects', 0)}"
+            + f" workers={args.floor_workers} page_size={args.page_size}"
+        )
+        say("floor_" + floor.requests.line())
+
+        scans: dict[int, RunFigures] = {}
+        scans[mix.total] = full = _scan(bench, f"scan[{mix.label}]", fleet_files[mix.total], mix.total, args.scan_arg)
+        say(full.line())
+        say("scan_" + full.requests.line() + f" kinds={kinds} expected_per_cluster<={kinds}+discovery")
+        for error in full.errors[:5]:
+            say(f"  error {error}")
+        for m in sizes:
+            if m.total == mix.total:
+                continue
+            scans[m.total] = run = _scan(bench, f"scan[{m.label}]", fleet_files[m.total], m.total, args.scan_arg)
+            say(run.line() + f" ({m.describe()})")
+        smallest = scans[min(scans)]
+        for total, run in sorted(scans.items()):
+            say(f"scaling clusters={total} wall_s={run.measured.wall_s:.2f} s_per_cluster={run.per_cluster_s:.3f}")
+
+        if not args.no_xdist:
+            xdist = _scan(bench, f"scan[{mix.label} -n 2]", fleet_files[mix.total], mix.total, [*args.scan_arg, "-n", "2"])
+            say(xdist.line() + f" vs_serial={xdist.measured.wall_s / full.measured.wall_s:.2f}")
+            say("xdist_" + xdist.requests.line())
+
+        tier1_s: float | None = None
+        kubectl = None if args.no_tier1 else _find_kubectl(args.kubectl)
+        if kubectl is not None:
+            served = {name: info["served"] for name, info in floor_result.get("clusters", {}).items()}
+            tier1 = _tier1(bench, kubectl, served)
+            tier1_s = tier1.measured.wall_s
+            say(tier1.line() + f" kubectl={kubectl}")
+            say("tier1_" + tier1.requests.line())
+        else:
+            say("tier1 skipped (no kubectl: see docs/performance.md)" if not args.no_tier1 else "tier1 skipped")
+        say(f"replay_server rss_mb={process_rss_mb(replay.pid):.0f} cpu_s_total={process_cpu_seconds(replay.pid):.1f}")
+
+    scan_s = full.measured.wall_s
+    floor_s = floor.measured.wall_s
+    growth = full.per_cluster_s / smallest.per_cluster_s
+    say(
+        f"ratios scan_over_floor={scan_s / floor_s:.2f} "
+        + (f"tier1_over_scan={tier1_s / scan_s:.1f} " if tier1_s else "")
+        + f"per_cluster_growth={growth:.2f} (fleet of {full.clusters} vs {smallest.clusters})"
+    )
+    say(
+        f"summary clusters={mix.total} scan_s={scan_s:.1f} floor_s={floor_s:.1f} "
+        f"scan_over_floor={scan_s / floor_s:.2f} "
+        f"tier1_over_scan={(tier1_s / scan_s) if tier1_s else float('nan'):.1f} "
+        f"rss_mb={full.measured.maxrss_mb:.0f} requests_per_cluster={full.requests.per(full.requests.total):.0f} "
+        f"kinds={kinds} per_cluster_growth={growth:.2f}"
+    )
+    return 0 if full.measured.returncode in (0, 1) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""``type: karmada``: the member clusters registered with a Karmada control plane.
+
+Each ``Cluster`` of ``cluster.karmada.io`` (cluster-scoped, read from the
+Karmada API server, which is the source's ``context``) gives the member's
+``spec.apiEndpoint``; a Push-mode member also names ``spec.secretRef``, a
+Secret with ``token`` and ``caBundle`` that Karmada itself uses to reach it.
+A Pull-mode member has no such Secret (its agent dials in): it is still
+listed, and its checks error until it is mapped to a kubeconfig context.
+``spec.provider``, ``spec.region`` and ``spec.zone`` join the Cluster's
+labels as ``provider``, ``region`` and ``zone``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fleetcheck.registry.sources.base import (
+    DiscoveredCluster,
+    ManagedSource,
+    ManagedSourceSpec,
+    ManagementCluster,
+    Obj,
+    SourceContext,
+    safe_name,
+)
+from fleetcheck.registry.sources.credentials import CredentialError, build_kubeconfig, secret_text, secret_value
+
+__all__ = ["KarmadaSource", "KarmadaSourceSpec"]
+
+CLUSTERS_KIND = "cluster.karmada.io/v1alpha1 clusters"
+
+
+class KarmadaSourceSpec(ManagedSourceSpec):
+    """``{type: karmada, context: KARMADA_APISERVER}``."""
+
+    type: Literal["karmada"] = "karmada"
+
+
+def _ready(status: object) -> str | None:
+    conditions = status.get("conditions") if isinstance(status, dict) else None
+    for item in conditions if isinstance(conditions, list) else []:
+        if isinstance(item, dict) and item.get("type") == "Ready":
+            return str(item.get("status", "Unknown"))
+    return None
+
+
+class KarmadaSource(ManagedSource):
+    """Karmada member clusters, with the credentials Karmada uses for Push-mode members."""
+
+    type_name = "karmada"
+    spec_model = KarmadaSourceSpec
+    spec: KarmadaSourceSpec
+    what = "Karmada Clusters (cluster.karmada.io)"
+
+    def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:
+        """One cluster per selected Karmada ``Cluster``."""
+        return [
+            self._cluster(mgmt, obj)
+            for obj in mgmt.list_all(CLUSTERS_KIND, self.what)
+            if self.spec.selects(safe_name(str((obj.get("metadata") or {}).get("name", ""))))
+        ]
+
+    def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
+        from fleetcheck.state.base import KindUnavailable
+
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        name = safe_name(str(meta.get("name", "")))
+        raw_labels = meta.get("labels") or {}
+        labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+        for key in ("provider", "region", "zone"):
+            if isinstance(spec.get(key), str) and spec[key]:
+                labels.setdefault(key, spec[key])
+        server = spec.get("apiEndpoint") if isinstance(spec.get("apiEndpoint"), str) else None
+        found = DiscoveredCluster(name=name, server=server, labels=labels)
+        mode = spec.get("syncMode") or "Push"
+        ready = _ready(status)
+        version = status.get("kubernetesVersion") if isinstance(status, dict) else None
+        found.notes.append(
+            f"Karmada {mode} member" + (f", Ready={ready}" if ready else "") + (f", {version}" if version else "")
+        )
+        if not server:
+            found.error = f"Karmada Cluster {name} has no spec.apiEndpoint"
+            return found
+        ref = spec.get("secretRef") or {}
+        if not isinstance(ref, dict) or not ref.get("name"):
+            found.error = (
+                f"Karmada Cluster {name} ({mode} mode) has no spec.secretRef: Karmada holds no credentials for it; "
+                "map it to a kubeconfig context (credentials_kubeconfig / contexts)"
+            )
+            return found
+        namespace = str(ref.get("namespace") or "karmada-cluster")
+        origin = f"karmada Secret {namespace}/{ref['name']}"
+        try:
+            secret = mgmt.get("secrets", namespace, str(ref["name"]))
+        except KindUnavailable as exc:
+            found.error = f"cannot read {origin}: {exc.reason}"
+            return found
+        if secret is None:
+            found.error = f"{origin} not found"
+            return found
+        try:
+            token = secret_text(secret, "token")
+            if not token:
+                raise CredentialError(f"{origin} has no 'token' key")
+            insecure = spec.get("insecureSkipTLSVerification") is True
+            proxy = spec.get("proxyURL")
+            found.credentials = build_kubeconfig(
+                name,
+                server,
+                origin=origin,
+                token=token,
+                ca_data=None if insecure else secret_value(secret, "caBundle"),
+                insecure=insecure,
+                proxy_url=proxy if isinstance(proxy, str) and proxy else None,
+            )
+        except CredentialError as exc:
+            found.error = str(exc)
+        return found
