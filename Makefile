@@ -1,17 +1,24 @@
-# The two commands of the README. Each installs what it needs from a fresh clone.
+# The two commands of the README. Each installs what it needs from a fresh clone,
+# into a virtual environment of the repo's own (.venv), so nothing else on the machine changes.
 PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
 
 .PHONY: demo test lint
 
-demo:
-	PYTHON=$(PYTHON) bash scripts/setup.sh
-	$(PYTHON) -m fleetcheck.cli demo
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 
-test:
-	PYTHON=$(PYTHON) bash scripts/setup.sh --test
+demo: $(PY)
+	PYTHON=$(PY) bash scripts/setup.sh
+	$(PY) -m fleetcheck.cli demo
+
+test: $(PY)
+	PYTHON=$(PY) bash scripts/setup.sh --test
 	$(MAKE) lint
-	$(PYTHON) -m pytest -q -p no:randomly; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi; exit $$rc
+	$(PY) -m pytest -q -p no:randomly; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi; exit $$rc
 
-lint:
-	$(PYTHON) -m ruff check fleetcheck checks tests bench
-	$(PYTHON) -m mypy
+lint: $(PY)
+	$(PY) -m ruff check fleetcheck checks tests bench
+	$(PY) -m mypy

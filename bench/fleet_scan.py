@@ -275,7 +275,7 @@ def _tier1(bench: Bench, kubectl: Path, served: dict[str, list[str]]) -> RunFigu
         )
     script.write_text("\n".join(lines) + "\n")
     try:
-        figures = bench.measure("tier1", ["/bin/sh", str(script)], "tier1.log", len(served))
+        figures = bench.measure("tier1", ["/bin/sh", str(script)], "tier1.log", max(1, len(served)))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return figures
@@ -319,7 +319,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - a linear script of measurements
+def main(argv: list[str] | None = None) -> int:
     """Generate (or reuse) the fleet, serve it, run every measurement, print the figures."""
     args = _parse_args(argv)
     base = FleetMix.for_size(args.clusters)
@@ -344,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - a linear scri
     fleet_bytes = sum(f.stat().st_size for d in dirs for f in d.iterdir())
     say(f"fleet_bytes mb={fleet_bytes / 2**20:.0f} mb_per_cluster={fleet_bytes / 2**20 / len(dirs):.1f}")
 
-    sizes = [mix] if args.no_scaling else sorted({mix.scaled(max(2, round(mix.total / 4))), mix.scaled(round(mix.total / 2)), mix}, key=lambda m: m.total)
+    whole = mix.prod + mix.dev + mix.edge
+    wanted = {mix} if args.no_scaling else {mix.scaled(max(2, round(whole / 4))), mix.scaled(round(whole / 2)), mix}
+    sizes = sorted(wanted, key=lambda m: m.total)
     runs_dir = workdir / "runs"
     request_log = workdir / "requests.jsonl"
     request_log.unlink(missing_ok=True)
@@ -387,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - a linear scri
             say(f"scaling clusters={total} wall_s={run.measured.wall_s:.2f} s_per_cluster={run.per_cluster_s:.3f}")
 
         if not args.no_xdist:
-            xdist = _scan(bench, f"scan[{mix.label} -n 2]", fleet_files[mix.total], mix.total, [*args.scan_arg, "-n", "2"])
+            xdist_args = [*args.scan_arg, "-n", "2"]
+            xdist = _scan(bench, f"scan[{mix.label} -n 2]", fleet_files[mix.total], mix.total, xdist_args)
             say(xdist.line() + f" vs_serial={xdist.measured.wall_s / full.measured.wall_s:.2f}")
             say("xdist_" + xdist.requests.line())
 

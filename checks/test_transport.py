@@ -21,9 +21,11 @@ def test_api_server_certificate_is_verified(cluster: ClusterView) -> None:
     system trust store); a failed verification makes the cluster's checks
     ``error`` with "TLS verification failed", never a silent pass. When the
     kubeconfig says ``insecure-skip-tls-verify: true`` the scan honours it,
-    as kubectl does, and this check fails naming the server. Reads nothing
-    from the cluster. Snapshots are skipped: how they were captured is not
-    recorded.
+    as kubectl does, and this check fails naming the server. It lists no
+    kind; it passes only once a request (``/version``, which every scan
+    reads anyway) went through a verified connection, so a certificate that
+    does not verify makes it ``error`` too. Snapshots are skipped: how they
+    were captured is not recorded.
     Why: without verification anyone on the network path (a compromised
     proxy, a DNS hijack, a rogue pod on the runner's node) can answer as the
     API server: it receives the scan's bearer token, which reads every
@@ -56,3 +58,5 @@ def test_api_server_certificate_is_verified(cluster: ClusterView) -> None:
             "expected certificate-authority-data for the cluster in the kubeconfig",
             [server],
         )
+    # verification is on: pass only once it has held (a failure here is "TLS verification failed", an error)
+    _ = cluster.version

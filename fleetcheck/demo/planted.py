@@ -503,7 +503,8 @@ def _failed_backup(build: ClusterBuild) -> list[Plant]:
     schedule_name = failed["metadata"]["labels"]["velero.io/schedule-name"]
     schedule = build.find("schedules.velero.io", schedule_name, "velero")
     # the check names the Schedule whose RPO is broken; the failed Backup is in the description
-    return [_row(build, "FC-BACKUP-003", schedule, f"newest backup {failed['metadata']['name']} of {schedule_name} Failed")]
+    description = f"newest backup {failed['metadata']['name']} of {schedule_name} Failed"
+    return [_row(build, "FC-BACKUP-003", schedule, description)]
 
 
 def _old_drill(plan: ClusterPlan) -> None:

@@ -97,3 +97,62 @@ def test_readme_lists_the_planted_gotchas(demo: dict) -> None:
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- planted:start -->\n", 1)[1].split("<!-- planted:end -->", 1)[0]
     assert section == planted_table_markdown(_plants(demo))
+
+
+def test_demo_scorecard_in_chromium(demo: dict, tmp_path: Path) -> None:
+    """The demo's own report, with a hostile label planted, in real headless Chromium."""
+    import os
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    chromium = os.environ.get("FLEETCHECK_CHROMIUM", "/usr/bin/chromium")
+    if not shutil.which(chromium):
+        pytest.skip(f"no Chromium at {chromium}")
+    doc = _results(demo)
+    xss = "<script>alert(1)</script>"
+    doc["clusters"][0]["labels"]["note"] = xss
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(doc))
+    rendered = subprocess.run(
+        [sys.executable, "-m", "fleetcheck.cli", "report", str(saved), "--report-dir", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    page_file = tmp_path / "out" / "scorecard.html"
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=chromium,
+            args=args,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            dialogs: list[str] = []
+            page = context.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(page_file.as_uri())
+            assert page.locator("#matrix-table tbody tr").count() == 5
+            assert page.locator("#matrix-table .lv", has_text="alert(1)").first.inner_text().strip().endswith(xss)
+            first = doc["clusters"][0]["name"]
+            page.goto(page_file.as_uri() + f"#cluster-{first}")
+            drill = page.locator(f"#cluster-{first}")
+            drill.locator("summary").first.click()
+            assert drill.locator("text=FC-").count() > 0
+            page.screenshot(path=str(tmp_path / "demo-scorecard.png"), full_page=True)
+            assert (tmp_path / "demo-scorecard.png").stat().st_size > 10_000
+            assert dialogs == []
+        finally:
+            context.close()

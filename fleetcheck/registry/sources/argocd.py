@@ -150,8 +150,8 @@ class ArgoCDSource(ManagedSource):
         }
         found = DiscoveredCluster(name=safe_name(secret_name), labels=labels)
         try:
-            server = secret_text(secret, "server")
-            display = secret_text(secret, "name")
+            server = secret_text(secret, "server", "argocd")
+            display = secret_text(secret, "name", "argocd")
         except CredentialError as exc:
             found.error = str(exc)
             return found
@@ -171,7 +171,7 @@ class ArgoCDSource(ManagedSource):
             found.notes.append(f"Argo CD's in-cluster entry: the management cluster, through context {mgmt.context!r}")
             return found
         try:
-            text = secret_text(secret, "config")
+            text = secret_text(secret, "config", "argocd")
             if text is None:
                 raise CredentialError(f"{origin} has no 'config' key")
             try:

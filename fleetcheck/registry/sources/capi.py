@@ -147,7 +147,7 @@ class CapiSource(ManagedSource):
         if secret.get("type") not in (None, SECRET_TYPE):
             found.notes.append(f"{origin} has type {secret.get('type')!r}, not {SECRET_TYPE!r}")
         try:
-            raw = secret_value(secret, "value")
+            raw = secret_value(secret, "value", "capi")
             if raw is None:
                 raise CredentialError(f"{origin} has no 'value' key")
             found.credentials = kubeconfig_from_text(raw, name=found.name, origin=origin)

@@ -102,10 +102,17 @@ def decode_base64(value: object, what: str) -> bytes:
         raise CredentialError(f"{what} is not valid base64") from None
 
 
-def secret_value(secret: Mapping[str, Any], key: str) -> bytes | None:
-    """A Secret's value for ``key``: ``data`` (base64, as the API returns it), else ``stringData`` (manifests)."""
+def _secret_where(secret: Mapping[str, Any], key: str, source: str) -> str:
     meta = secret.get("metadata") or {}
-    where = f"Secret {meta.get('namespace', '')}/{meta.get('name', '')} key {key!r}"
+    return f"{source} Secret {meta.get('namespace', '')}/{meta.get('name', '')} key {key!r}".strip()
+
+
+def secret_value(secret: Mapping[str, Any], key: str, source: str = "") -> bytes | None:
+    """A Secret's value for ``key``: ``data`` (base64, as the API returns it), else ``stringData`` (manifests).
+
+    ``source`` (``capi``) starts the messages, as the sources' other messages do.
+    """
+    where = _secret_where(secret, key, source)
     data = secret.get("data") or {}
     if isinstance(data, Mapping) and key in data:
         return decode_base64(data[key], where)
@@ -118,18 +125,15 @@ def secret_value(secret: Mapping[str, Any], key: str) -> bytes | None:
     return None
 
 
-def secret_text(secret: Mapping[str, Any], key: str) -> str | None:
+def secret_text(secret: Mapping[str, Any], key: str, source: str = "") -> str | None:
     """:func:`secret_value` as UTF-8 text."""
-    raw = secret_value(secret, key)
+    raw = secret_value(secret, key, source)
     if raw is None:
         return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        meta = secret.get("metadata") or {}
-        raise CredentialError(
-            f"Secret {meta.get('namespace', '')}/{meta.get('name', '')} key {key!r} is not UTF-8 text"
-        ) from None
+        raise CredentialError(f"{_secret_where(secret, key, source)} is not UTF-8 text") from None
 
 
 def redact(text: str, secrets: Iterable[str | bytes]) -> str:

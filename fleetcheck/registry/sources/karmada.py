@@ -101,7 +101,7 @@ class KarmadaSource(ManagedSource):
             found.error = f"{origin} not found"
             return found
         try:
-            token = secret_text(secret, "token")
+            token = secret_text(secret, "token", "karmada")
             if not token:
                 raise CredentialError(f"{origin} has no 'token' key")
             insecure = spec.get("insecureSkipTLSVerification") is True
@@ -111,7 +111,7 @@ class KarmadaSource(ManagedSource):
                 server,
                 origin=origin,
                 token=token,
-                ca_data=None if insecure else secret_value(secret, "caBundle"),
+                ca_data=None if insecure else secret_value(secret, "caBundle", "karmada"),
                 insecure=insecure,
                 proxy_url=proxy if isinstance(proxy, str) and proxy else None,
             )

@@ -114,10 +114,10 @@ class OCMSource(ManagedSource):
             found.error = f"{origin} not found (is ManagedServiceAccount {msa!r} deployed to this cluster?)"
             return found
         try:
-            token = secret_text(secret, "token")
+            token = secret_text(secret, "token", "ocm")
             if not token:
                 raise CredentialError(f"{origin} has no 'token' key")
-            ca = secret_value(secret, "ca.crt")
+            ca = secret_value(secret, "ca.crt", "ocm")
             if ca is None and first.get("caBundle"):
                 ca = decode_base64(first["caBundle"], f"ManagedCluster {raw_name} caBundle")
             found.credentials = build_kubeconfig(name, server, origin=origin, token=token, ca_data=ca)
