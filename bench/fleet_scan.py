@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchfleet import FleetMix, ensure_fleet, kinds_for_profiles, write_fleet_file  # noqa: E402
 from measure import Measured, process_cpu_seconds, process_rss_mb, run_measured  # noqa: E402
 
+from fleetcheck.kinds import parse_kind  # noqa: E402
 from fleetcheck.replay import ReplayProcess  # noqa: E402
 from fleetcheck.runstate import RunOptions  # noqa: E402
 
@@ -168,19 +169,51 @@ class RunFigures:
 
 
 class Bench:
-    """The replay server, the request log, and the runs measured against them."""
+    """The replay server, the request log, and the runs measured against them.
 
-    def __init__(self, workdir: Path, replay: ReplayProcess, log: RequestLogReader) -> None:
+    The server is restarted before every measured run: it rebases the
+    snapshots' timestamps to "now" when it starts, and a Lease read minutes
+    later would look stale (FC-CLOCK-001 would fail on every cluster and
+    change what the run does).
+    """
+
+    def __init__(self, workdir: Path, dirs: list[Path], kubeconfig: Path, request_log: Path) -> None:
         self.workdir = workdir
-        self.replay = replay
-        self.log = log
+        self.dirs = dirs
+        self.kubeconfig = kubeconfig
+        self.log = RequestLogReader(request_log)
+        self.request_log = request_log
+        self.replay: ReplayProcess | None = None
+        self.ready_s = 0.0
+        self.server_rss_mb = 0.0
+        self._used = False
+
+    def restart(self) -> ReplayProcess:
+        """A freshly started replay server (timestamps rebased to now)."""
+        self.stop()
+        started = time.perf_counter()
+        replay = ReplayProcess(self.dirs, self.kubeconfig, request_log=self.request_log, ready_timeout=900)
+        self.replay = replay.start()
+        self.ready_s = time.perf_counter() - started
+        self._used = False
+        return self.replay
+
+    def stop(self) -> None:
+        """Stop the replay server, if running."""
+        if self.replay is not None:
+            self.server_rss_mb = max(self.server_rss_mb, process_rss_mb(self.replay.pid))
+            self.replay.stop()
+            self.replay = None
 
     def measure(self, name: str, cmd: list[str], log_name: str, clusters: int) -> RunFigures:
-        """Run ``cmd`` measured, with the server's CPU and the requests it answered meanwhile."""
+        """Run ``cmd`` measured against a fresh server, with the server's CPU and the requests it answered."""
+        replay = self.restart() if self._used or self.replay is None else self.replay
+        self._used = True
         self.log.mark()
-        server_before = process_cpu_seconds(self.replay.pid)
+        server_before = process_cpu_seconds(replay.pid)
         measured = run_measured(cmd, self.workdir / "logs" / log_name, cwd=REPO, env=_child_env())
-        server_cpu = process_cpu_seconds(self.replay.pid) - server_before
+        server_cpu = process_cpu_seconds(replay.pid) - server_before
+        self.server_rss_mb = max(self.server_rss_mb, process_rss_mb(replay.pid))
         return RunFigures(name, measured, server_cpu, self.log.since_mark(clusters), clusters)
 
 
@@ -241,7 +274,7 @@ def _floor(bench: Bench, plan: dict[str, list[str]], workers: int, page_size: in
         "--plan",
         str(plan_file),
         "--kubeconfig",
-        str(bench.replay.kubeconfig),
+        str(bench.kubeconfig),
         "--workers",
         str(workers),
         "--page-size",
@@ -264,14 +297,19 @@ def _find_kubectl(explicit: str | None) -> Path | None:
 
 
 def _tier1(bench: Bench, kubectl: Path, served: dict[str, list[str]]) -> RunFigures:
-    """``kubectl get KINDS -A -o json`` per cluster, serially, with a cold discovery cache (as the seed loop ran)."""
+    """``kubectl get KINDS -A -o json`` per cluster, serially, with a cold discovery cache (as the seed loop ran).
+
+    Only the kinds the cluster serves (as the floor found them): kubectl
+    refuses the whole command when one resource type is unknown.
+    """
     cache = Path(tempfile.mkdtemp(prefix="kubectl-cache-", dir=bench.workdir))
     script = bench.workdir / "tier1.sh"
     lines = ["#!/bin/sh", "set -e"]
     for context, kinds in served.items():
+        names = ",".join(parse_kind(kind).key for kind in kinds)
         lines.append(
-            f"'{kubectl}' --kubeconfig '{bench.replay.kubeconfig}' --context '{context}' --cache-dir '{cache}' "
-            f"--request-timeout 300s get {','.join(kinds)} -A -o json > /dev/null"
+            f"'{kubectl}' --kubeconfig '{bench.kubeconfig}' --context '{context}' --cache-dir '{cache}' "
+            f"--request-timeout 300s get {names} -A -o json > /dev/null"
         )
     script.write_text("\n".join(lines) + "\n")
     try:
@@ -351,13 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     request_log = workdir / "requests.jsonl"
     request_log.unlink(missing_ok=True)
     kubeconfig = workdir / "kubeconfig"
-    started = time.perf_counter()
-    with ReplayProcess(dirs, kubeconfig, request_log=request_log, ready_timeout=900) as replay:
+    bench = Bench(workdir, dirs, kubeconfig, request_log)
+    try:
+        replay = bench.restart()
         say(
-            f"replay pid={replay.pid} ready_s={time.perf_counter() - started:.1f} "
-            f"rss_mb={process_rss_mb(replay.pid):.0f} (serving {len(dirs)} clusters in its own process)"
+            f"replay pid={replay.pid} ready_s={bench.ready_s:.1f} rss_mb={process_rss_mb(replay.pid):.0f} "
+            f"(serving {len(dirs)} clusters in its own process; restarted before each run)"
         )
-        bench = Bench(workdir, replay, RequestLogReader(request_log))
         fleet_files = {
             m.total: write_fleet_file(runs_dir / m.label, fleet_dir, m.names(), kubeconfig, mix.spec()) for m in sizes
         }
@@ -404,7 +442,9 @@ def main(argv: list[str] | None = None) -> int:
             say("tier1_" + tier1.requests.line())
         else:
             say("tier1 skipped (no kubectl: see docs/performance.md)" if not args.no_tier1 else "tier1 skipped")
-        say(f"replay_server rss_mb={process_rss_mb(replay.pid):.0f} cpu_s_total={process_cpu_seconds(replay.pid):.1f}")
+        say(f"replay_server peak_rss_mb={bench.server_rss_mb:.0f}")
+    finally:
+        bench.stop()
 
     scan_s = full.measured.wall_s
     floor_s = floor.measured.wall_s

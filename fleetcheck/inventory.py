@@ -91,8 +91,9 @@ def print_clusters(
         document, skipped = build_export(fleet.clusters)
         write_kubeconfig_export(export_kubeconfig, document)
         print(f"kubeconfig with {len(document['contexts'])} contexts written to {export_kubeconfig} (mode 0600)")
-        for reason in skipped:
-            print(f"  not exported: {reason}")
+        if skipped:
+            names = ", ".join(name for name, _reason in skipped)
+            print(f"not exported (no usable credentials, or a snapshot; see STATUS): {names}")
     return 1 if denied else 0
 
 

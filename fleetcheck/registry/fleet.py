@@ -9,6 +9,7 @@ input problem is a one-line :class:`ConfigError` (exit 2).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -140,7 +141,7 @@ class ExplicitCluster(NamedTuple):
     where: str
     spec: ClusterSpec
     source: str
-    labels: dict[str, str] = {}
+    labels: Mapping[str, str] = {}  # read only: the source's labels, under the cluster's own
     profile: str | None = None
     profile_field: str = ""
 

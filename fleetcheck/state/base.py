@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.kinds import ResourceRef, parse_kind
+from fleetcheck.state.projection import project_items
 
 __all__ = [
     "ClusterState",
@@ -91,6 +92,8 @@ class KindList:
     read_at: datetime | None = None
     requests: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the items are already slim (:mod:`fleetcheck.state.projection`), e.g. projected page by page as listed
+    projected: bool = False
 
 
 class ClusterState(ABC):
@@ -110,6 +113,9 @@ class ClusterState(ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: keep slim projections of listed objects (:mod:`fleetcheck.state.projection`); a scan turns it on
+        #: (unless ``--full-objects``), ``fleetcheck snapshot`` never does
+        self.projection = False
         self._cache: dict[str, KindList | KindUnavailable] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -142,6 +148,9 @@ class ClusterState(ABC):
                     cached = self._fetch(ref)
                 except KindUnavailable as exc:
                     cached = exc
+                else:
+                    if self.projection and not cached.projected:
+                        cached = _projected(cached)
                 self._cache[ref.key] = cached
         if isinstance(cached, KindUnavailable):
             raise cached
@@ -165,3 +174,8 @@ class ClusterState(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most states hold nothing
         """Release connections; the default holds none."""
+
+
+def _projected(listed: KindList) -> KindList:
+    """``listed`` with its items slim (a new list; the source, e.g. a loaded snapshot, is not changed)."""
+    return replace(listed, items=project_items(listed.ref.key, listed.items), projected=True)

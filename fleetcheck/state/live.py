@@ -28,6 +28,7 @@ from fleetcheck.kinds import ResourceRef, is_builtin
 from fleetcheck.redact import install_redaction
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, KindUnavailable, ServerVersion
+from fleetcheck.state.projection import project_items
 
 __all__ = ["LiveClusterState", "LiveOptions"]
 
@@ -286,6 +287,7 @@ class LiveClusterState(ClusterState):
         read_at: datetime | None = None
         token = ""
         pages = 0
+        projecting = self.projection
         while True:
             query: list[tuple[str, Any]] = [("limit", self.options.page_size)]
             if token:
@@ -301,11 +303,12 @@ class LiveClusterState(ClusterState):
             page_items = body.get("items") or []
             if not isinstance(page_items, list):
                 raise KindUnavailable(self.name, ref, "the list response has no 'items' array")
-            items.extend(page_items)
             token = str((body.get("metadata") or {}).get("continue") or "")
+            del body  # with the page's full objects when projecting: only the slim ones are kept
+            items.extend(project_items(ref.key, page_items) if projecting else page_items)
             if not token:
                 break
-        return KindList(ref, items, served=True, read_at=read_at, requests=pages)
+        return KindList(ref, items, served=True, read_at=read_at, requests=pages, projected=projecting)
 
     @property
     def version(self) -> ServerVersion:

@@ -186,13 +186,15 @@ class ScriptedServer:
                 self.first_bytes.append(conn.recv(4096))
                 self.script(conn, self.stats)
                 return
-            conn.setblocking(True)
-            conn.settimeout(10)
-            peek = conn.recv(8, socket.MSG_PEEK)
-            self.first_bytes.append(peek)
-            with self.context.wrap_socket(conn, server_side=True) as tls_conn:
+            self.first_bytes.append(conn.recv(8, socket.MSG_PEEK))
+            # handshake by hand: a wrap_socket() whose handshake fails leaves an unclosed SSLSocket behind
+            tls_conn = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            try:
+                tls_conn.do_handshake()
                 tls_conn.recv(4096)
                 self.script(tls_conn, self.stats)
+            finally:
+                tls_conn.close()
         except (OSError, ssl.SSLError):
             return
 

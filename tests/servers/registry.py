@@ -263,13 +263,17 @@ class _FixedStatusHandler(http.server.BaseHTTPRequestHandler):
 
 class StubServer:
     """Plain HTTP answering every GET with ``status``; or ``silent``: a socket that never answers; or
-    ``refusing``: a port bound but not listening, so connections are refused (and nobody else can take it).
+    ``refusing``: a port bound but not listening, so connections are refused (and nobody else can take it);
+    or ``reply``: raw bytes written to every connection after reading what the client sent first.
     """
 
-    def __init__(self, status: int = 404, *, silent: bool = False, refusing: bool = False) -> None:
+    def __init__(
+        self, status: int = 404, *, silent: bool = False, refusing: bool = False, reply: bytes | None = None
+    ) -> None:
         self.status = status
         self.silent = silent
         self.refusing = refusing
+        self.reply = reply
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -284,6 +288,14 @@ class StubServer:
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self._sock.bind((LOOPBACK, 0))
             self.port = int(self._sock.getsockname()[1])
+            return self
+        if self.reply is not None:
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._sock.bind((LOOPBACK, 0))
+            self._sock.listen(8)
+            self.port = int(self._sock.getsockname()[1])
+            self._thread = threading.Thread(target=self._answer_raw, args=(self._sock,), name="stub-raw", daemon=True)
+            self._thread.start()
             return self
         if self.silent:
             # listening, never accepting: connects complete (backlog) and then nothing is ever said
@@ -302,9 +314,25 @@ class StubServer:
         self._thread.start()
         return self
 
+    def _answer_raw(self, listener: socket.socket) -> None:
+        assert self.reply is not None
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the listener was closed: done
+                return
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self.reply is not None and self._sock is not None:
+            # wake the accept() so the thread sees the closed listener
+            self._sock.shutdown(socket.SHUT_RDWR)
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()

@@ -6,7 +6,9 @@ import base64
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +23,6 @@ from fleetcheck.registry.sources.credentials import (
     export_kubeconfig,
     kubeconfig_from_text,
     normalise_server,
-    redact,
     secret_value,
     write_kubeconfig_export,
 )
@@ -101,10 +102,10 @@ def test_a_kubeconfig_from_a_secret_becomes_one_context_named_after_the_cluster(
     ],
 )
 def test_a_kubeconfig_from_a_secret_may_not_run_commands_read_files_or_be_incomplete(
-    tls: TLSMaterial, mutate: object, message: str
+    tls: TLSMaterial, mutate: Callable[[dict[str, Any]], object], message: str
 ) -> None:
     doc = yaml.safe_load(kubeconfig_text("https://10.0.0.1:6443", TOKEN, tls.ca_pem))
-    mutate(doc)  # type: ignore[operator]  # parametrized lambdas
+    mutate(doc)
     with pytest.raises(CredentialError, match=re.escape(message)) as info:
         kubeconfig_from_text(yaml.safe_dump(doc).encode(), name="c", origin="capi Secret a/c-kubeconfig")
     assert str(info.value).startswith("capi Secret a/c-kubeconfig")
@@ -184,11 +185,6 @@ def test_argocd_auth_kinds_fleetcheck_refuses_are_named(config: object, message:
     assert TOKEN not in str(info.value)
 
 
-def test_redact_replaces_values_and_their_base64() -> None:
-    text = f"a {TOKEN} b {b64(TOKEN)} c short"
-    assert redact(text, [TOKEN, "short"]) == "a [redacted] b [redacted] c short"
-
-
 def test_an_entry_never_shows_its_credentials(tls: TLSMaterial) -> None:
     config = build_kubeconfig("c", "https://h", origin="argocd Secret argocd/c", token=TOKEN)
     entry = ClusterEntry(name="c", context="c", credentials=config, source="argocd", server="https://h")
@@ -218,5 +214,5 @@ def test_the_export_is_written_0600_atomically_whatever_the_umask(tmp_path: Path
     written = yaml.safe_load(target.read_text())
     assert [c["name"] for c in written["contexts"]] == ["a"]
     assert written["users"][0]["user"]["token"] == TOKEN
-    assert [s.split(":")[0] for s in skipped] == ["b", "s"]
+    assert [name for name, _reason in skipped] == ["b", "s"]
     assert [p.name for p in target.parent.iterdir()] == ["fleet.kubeconfig"]  # no temp file left behind

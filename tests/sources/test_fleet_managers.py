@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ SOURCES = {
 }
 
 
-def _write_fleet(site: Site, name: str, sources: list[dict[str, object]]) -> Path:
+def _write_fleet(site: Site, name: str, sources: Sequence[Mapping[str, object]]) -> Path:
     path = site.root / name
     doc = {"defaults": {"kubeconfig": str(site.mgmt_kubeconfig)}, "sources": sources}
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
@@ -75,8 +76,7 @@ def test_every_source_contributes_its_clusters(fleet: Fleet, site: Site) -> None
         "region": "eu-west",
         "tier": "production",  # ... and label_map adds the fleetcheck label
     }
-    assert "Cluster API team-a/wl-a: phase Provisioned, Available=True" in wl_a.notes
-    assert "Kubernetes v1.31.4 (spec.topology.version)" in wl_a.notes
+    assert "Cluster API team-a/wl-a: phase Provisioned, Available=True, topology v1.31.4" in wl_a.notes
     assert "also found by argocd as 'workload-a-in-argo'" in wl_a.notes
     wl_b = fleet.get("wl-b")  # v1beta1 shape: the backported v1beta2 Available condition is read
     assert "Cluster API fleet/wl-b: phase Provisioned, Available=True" in wl_b.notes
@@ -176,6 +176,7 @@ def test_fleetcheck_clusters_lists_each_cluster_with_its_source_and_exports_0600
         assert "error:" in rows[name], rows[name]
     assert "wl-a: also found by argocd as 'workload-a-in-argo'" in out
     assert f"kubeconfig with 6 contexts written to {export} (mode 0600)" in out
+    assert "not exported (no usable credentials, or a snapshot; see STATUS): bad-b64, bad-kubeconfig," in out
     assert stat.S_IMODE(os.stat(export).st_mode) == 0o600
     exported = merge_kubeconfigs([export])
     assert sorted(exported.contexts) == sorted([*WORKLOADS, "cert-only"])

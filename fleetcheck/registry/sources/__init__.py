@@ -197,12 +197,15 @@ def discover_sources(
     without it. A cluster a source found but cannot reach is kept, with the
     reason its checks will error with.
     """
-    discovered: list[tuple[int, ClusterEntry, DiscoveredCluster]] = []
+    sources: list[tuple[Source, DiscoverySpec]] = []
     for index, spec in specs:
         cls = _SOURCE_CLASSES.get(spec.type)
-        if cls is None or not isinstance(spec, DiscoverySpec):
-            continue  # ``file``: already in ``explicit``
-        source = cls(spec, index)
+        if cls is not None and isinstance(spec, DiscoverySpec):  # ``file``: already in ``explicit``
+            sources.append((cls(spec, index), spec))
+    for source, _spec in sources:  # every input error before the first request
+        source.check(ctx)
+    discovered: list[tuple[int, ClusterEntry, DiscoveredCluster]] = []
+    for source, spec in sources:
         try:
             found = source.discover(ctx)
         except SourceUnavailable as exc:
@@ -212,5 +215,5 @@ def discover_sources(
             continue
         for cluster in found:
             if spec.selects(cluster.name):
-                discovered.append((index, to_entry(cluster, spec, spec.tag, ctx, source.where), cluster))
+                discovered.append((source.index, to_entry(cluster, spec, spec.tag, ctx, source.where), cluster))
     return merge_discovered(explicit, discovered)

@@ -331,6 +331,11 @@ class Source(ABC):
         """``sources[2]``, the field error messages name."""
         return f"sources[{self.index}]"
 
+    def check(self, ctx: SourceContext) -> None:
+        """Validate what needs no network (files, contexts, profile), so a typo fails before any source is read."""
+        if self.spec.profile and not ctx.profile_override:
+            ctx.resolve_profile(self.spec.profile, f"{self.where}.profile")
+
     @abstractmethod
     def discover(self, ctx: SourceContext) -> list[DiscoveredCluster]:
         """The clusters this source knows; raise :class:`ConfigError` when the source itself is unusable."""
@@ -344,11 +349,21 @@ class ManagedSource(Source):
     #: what the source lists, for messages (``Cluster API Clusters``)
     what: ClassVar[str] = "clusters"
 
+    def check(self, ctx: SourceContext) -> None:
+        """The profile, the management context and the context mapping exist."""
+        super().check(ctx)
+        spec = self.spec
+        _paths, merged = ctx.kubeconfig(spec.kubeconfig, f"{self.where}.kubeconfig")
+        ctx.require_context(merged, spec.context, f"{self.where}.context")
+        if spec.contexts or spec.credentials_kubeconfig:
+            _paths, mapped = ctx.kubeconfig(spec.credentials_kubeconfig, f"{self.where}.credentials_kubeconfig")
+            for name, context in spec.contexts.items():
+                ctx.require_context(mapped, context, f"{self.where}.contexts.{name}")
+
     def discover(self, ctx: SourceContext) -> list[DiscoveredCluster]:
         """Open the management cluster, let :meth:`read` list its clusters, then resolve credentials."""
         spec = self.spec
         _paths, merged = ctx.kubeconfig(spec.kubeconfig, f"{self.where}.kubeconfig")
-        ctx.require_context(merged, spec.context, f"{self.where}.context")
         mgmt = ManagementCluster(ctx.fleet_file, self.where, merged, spec.context, spec.timeout_seconds)
         try:
             found = self.read(mgmt, ctx)
@@ -368,8 +383,7 @@ class ManagedSource(Source):
         field_name = f"{self.where}.credentials_kubeconfig"
         paths, merged = ctx.kubeconfig(spec.credentials_kubeconfig, field_name)
         names = {c.name for c in found}
-        for name, mapped in spec.contexts.items():
-            ctx.require_context(merged, mapped, f"{self.where}.contexts.{name}")
+        for name in spec.contexts:
             if name not in names:  # a cluster since deleted, or a typo: say so, but do not stop the scan
                 log.warning(
                     "fleetcheck: %s: %s.contexts.%s: the source found no cluster called %r",

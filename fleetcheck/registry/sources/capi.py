@@ -126,10 +126,9 @@ class CapiSource(ManagedSource):
             aliases=[endpoint] if endpoint else [],
         )
         status = capi_status(obj)
-        found.notes.append(f"Cluster API {namespace}/{name}: {status}")
         topology = spec.get("topology") if isinstance(spec, dict) else None
-        if isinstance(topology, dict) and topology.get("version"):
-            found.notes.append(f"Kubernetes {topology['version']} (spec.topology.version)")
+        version = topology.get("version") if isinstance(topology, dict) else None
+        found.notes.append(f"Cluster API {namespace}/{name}: {status}" + (f", topology {version}" if version else ""))
         if meta.get("deletionTimestamp"):
             found.notes.append("being deleted")
         if isinstance(spec, dict) and spec.get("paused"):

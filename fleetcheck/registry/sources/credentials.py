@@ -13,8 +13,8 @@ Three rules hold for everything here:
 * nothing is written to disk, except by :func:`write_kubeconfig_export`
   (``fleetcheck clusters --export-kubeconfig``, mode 0600);
 * no error message quotes a value: a bad token or key is described
-  ("not valid base64", "no PEM private key"), never shown; :func:`redact`
-  is the last line of defence for text that came from elsewhere;
+  ("not valid base64", "no PEM private key", a YAML error by line number
+  only), never shown;
 * a kubeconfig that came from a cluster may not make fleetcheck run a
   command (``exec``, ``auth-provider``) or read a local file: a Secret on a
   management cluster must not be a way to execute code or exfiltrate files
@@ -27,8 +27,10 @@ import base64
 import binascii
 import os
 import tempfile
+import threading
+import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -48,7 +50,6 @@ __all__ = [
     "export_kubeconfig",
     "kubeconfig_from_text",
     "normalise_server",
-    "redact",
     "secret_value",
     "write_kubeconfig_export",
 ]
@@ -77,13 +78,69 @@ class InMemoryKubeconfig(MergedKubeconfig):
     """
 
     origin: str = ""
+    #: the document with every value inline, for ``--export-kubeconfig`` (``config`` may point at memory files)
+    inline: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def describe(self) -> str:
         """Where the credentials came from (no file exists)."""
         return self.origin or "in-memory credentials"
 
+    @property
+    def exportable(self) -> dict[str, Any]:
+        """The document to write on export: values inline, no reference to this process's memory files."""
+        return self.inline or self.config
+
     def __repr__(self) -> str:
         return f"InMemoryKubeconfig(origin={self.origin!r}, contexts={self.contexts!r})"
+
+
+_MEMFD_LOCK = threading.Lock()
+
+
+def _memory_file(data: bytes) -> int | None:
+    """A Linux memfd holding ``data``: a file that lives in memory only, or None where there is none.
+
+    The official client cannot take a client certificate or key from memory:
+    for ``client-key-data`` it writes the key to a temporary file (0600,
+    removed at exit, left behind by a crash). Handing it
+    ``/proc/self/fd/N`` of a memfd instead keeps the key off every disk.
+    """
+    create = getattr(os, "memfd_create", None)
+    if create is None:
+        return None
+    try:
+        with _MEMFD_LOCK:
+            fd: int = create("fleetcheck-client-credentials", getattr(os, "MFD_CLOEXEC", 0))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        return None
+    if not os.path.isfile(f"/proc/self/fd/{fd}"):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _in_memory(config: dict[str, Any], origin: str) -> InMemoryKubeconfig:
+    """Wrap a one-user document; a client certificate and key move to a memory file when the platform has one.
+
+    The memory file is closed when the credentials are garbage-collected.
+    """
+    user = config["users"][0]["user"]
+    cert, key = user.get("client-certificate-data"), user.get("client-key-data")
+    fd = None
+    if isinstance(cert, str) and isinstance(key, str):
+        fd = _memory_file(base64.b64decode(cert) + b"\n" + base64.b64decode(key))
+    if fd is None:
+        return InMemoryKubeconfig((), config, {}, origin)
+    path = f"/proc/self/fd/{fd}"
+    client_user = {k: v for k, v in user.items() if k not in ("client-certificate-data", "client-key-data")}
+    client_user.update({"client-certificate": path, "client-key": path})
+    client = {**config, "users": [{**config["users"][0], "user": client_user}]}
+    result = InMemoryKubeconfig((), client, {}, origin, config)
+    weakref.finalize(result, os.close, fd)
+    return result
 
 
 # -- small helpers ---------------------------------------------------------------------------------------------------
@@ -134,23 +191,6 @@ def secret_text(secret: Mapping[str, Any], key: str, source: str = "") -> str | 
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CredentialError(f"{_secret_where(secret, key, source)} is not UTF-8 text") from None
-
-
-def redact(text: str, secrets: Iterable[str | bytes]) -> str:
-    """``text`` with every secret (and its base64 form) replaced by ``[redacted]``.
-
-    Messages are built not to quote values; this guards text that came from
-    a library or a server and might echo one.
-    """
-    for secret in secrets:
-        raw = secret.encode() if isinstance(secret, str) else secret
-        if len(raw) < 8:
-            continue
-        forms = {raw.decode("utf-8", "replace"), base64.b64encode(raw).decode()}
-        for form in forms:
-            if form:
-                text = text.replace(form, "[redacted]")
-    return text
 
 
 def normalise_server(url: str | None) -> str | None:
@@ -259,7 +299,7 @@ def build_kubeconfig(
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
     }
-    return InMemoryKubeconfig((), config, {}, origin)
+    return _in_memory(config, origin)
 
 
 def _named(entries: object, section: str, origin: str) -> dict[str, dict[str, Any]]:
@@ -323,16 +363,16 @@ def kubeconfig_from_text(raw: bytes, *, name: str, origin: str) -> InMemoryKubec
     if "certificate-authority-data" in cluster and not cluster.get("insecure-skip-tls-verify"):
         ca = decode_base64(cluster["certificate-authority-data"], f"{origin}: certificate-authority-data")
         _check_pem(ca, _PEM_CERT, f"{origin}: certificate-authority-data", "certificate")
-    for field in _USER_COMMAND_FIELDS:
-        if field in user:
+    for field_name in _USER_COMMAND_FIELDS:
+        if field_name in user:
             raise CredentialError(
-                f"{origin}: the user authenticates with '{field}', which would run a command: "
+                f"{origin}: the user authenticates with '{field_name}', which would run a command: "
                 "not done for credentials read from a cluster (map the cluster to a kubeconfig context instead)"
             )
-    for field in _USER_FILE_FIELDS:
-        if field in user:
+    for field_name in _USER_FILE_FIELDS:
+        if field_name in user:
             raise CredentialError(
-                f"{origin}: the user refers to a local file ('{field}'); only inline data is accepted"
+                f"{origin}: the user refers to a local file ('{field_name}'); only inline data is accepted"
             )
     if "client-certificate-data" in user or "client-key-data" in user:
         cert = decode_base64(user.get("client-certificate-data"), f"{origin}: client-certificate-data")
@@ -353,7 +393,7 @@ def kubeconfig_from_text(raw: bytes, *, name: str, origin: str) -> InMemoryKubec
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
     }
-    return InMemoryKubeconfig((), config, {}, origin)
+    return _in_memory(config, origin)
 
 
 # -- export (the one way credentials reach a disk) ---------------------------------------------------------------
@@ -366,8 +406,8 @@ def _section(config: Mapping[str, Any], section: str, name: object) -> dict[str,
     return None
 
 
-def export_kubeconfig(entries: Iterable[ClusterEntry]) -> tuple[dict[str, Any], list[str]]:
-    """A kubeconfig with one context per cluster, named after the cluster; and the clusters left out (why).
+def export_kubeconfig(entries: Iterable[ClusterEntry]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A kubeconfig with one context per cluster, named after the cluster; and the clusters left out, with why.
 
     Clusters with in-memory credentials contribute those; clusters reached
     through a kubeconfig file contribute their context's cluster and user
@@ -377,30 +417,31 @@ def export_kubeconfig(entries: Iterable[ClusterEntry]) -> tuple[dict[str, Any], 
     clusters: list[dict[str, Any]] = []
     users: list[dict[str, Any]] = []
     contexts: list[dict[str, Any]] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     file_cache: dict[tuple[str, ...], MergedKubeconfig] = {}
     for entry in entries:
         if entry.snapshot is not None:
-            skipped.append(f"{entry.name}: a snapshot, no API server")
+            skipped.append((entry.name, "a snapshot, no API server"))
             continue
         if entry.credentials_error is not None:
-            skipped.append(f"{entry.name}: {entry.credentials_error}")
+            skipped.append((entry.name, entry.credentials_error))
             continue
         merged = entry.credentials
         if merged is None:
             if not entry.kubeconfig:
-                skipped.append(f"{entry.name}: no kubeconfig")
+                skipped.append((entry.name, "no kubeconfig"))
                 continue
             if entry.kubeconfig not in file_cache:
                 file_cache[entry.kubeconfig] = merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
             merged = file_cache[entry.kubeconfig]
         context_name = entry.context or entry.name
-        context_entry = _section(merged.config, "contexts", context_name)
+        source = merged.exportable if isinstance(merged, InMemoryKubeconfig) else merged.config
+        context_entry = _section(source, "contexts", context_name)
         context = (context_entry or {}).get("context") or {}
-        cluster = _section(merged.config, "clusters", context.get("cluster"))
-        user = _section(merged.config, "users", context.get("user"))
+        cluster = _section(source, "clusters", context.get("cluster"))
+        user = _section(source, "users", context.get("user"))
         if cluster is None or user is None:
-            skipped.append(f"{entry.name}: context {context_name!r} is incomplete in {merged.describe()}")
+            skipped.append((entry.name, f"context {context_name!r} is incomplete in {merged.describe()}"))
             continue
         clusters.append({"name": entry.name, "cluster": dict(cluster.get("cluster") or {})})
         users.append({"name": entry.name, "user": dict(user.get("user") or {})})

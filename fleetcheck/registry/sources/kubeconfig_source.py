@@ -31,6 +31,11 @@ class KubeconfigSource(Source):
     spec_model = KubeconfigSourceSpec
     spec: KubeconfigSourceSpec
 
+    def check(self, ctx: SourceContext) -> None:
+        """The profile and the kubeconfig files exist."""
+        super().check(ctx)
+        ctx.kubeconfig(self.spec.kubeconfig, f"{self.where}.kubeconfig")
+
     def discover(self, ctx: SourceContext) -> list[DiscoveredCluster]:
         """One cluster per context whose name ``include`` keeps and ``exclude`` does not drop."""
         paths, merged = ctx.kubeconfig(self.spec.kubeconfig, f"{self.where}.kubeconfig")

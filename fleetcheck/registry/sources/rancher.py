@@ -16,7 +16,6 @@ another source is merged rather than scanned twice. The display name
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Literal
 
 from fleetcheck.errors import ConfigError
@@ -56,14 +55,16 @@ class RancherSource(ManagedSource):
     spec: RancherSourceSpec
     what = "Rancher Clusters (management.cattle.io)"
 
+    def check(self, ctx: SourceContext) -> None:
+        """The management context, and the CA file when one is named."""
+        super().check(ctx)
+        if self.spec.ca_file and not ctx.resolve_path(self.spec.ca_file).is_file():
+            path = ctx.resolve_path(self.spec.ca_file)
+            raise ConfigError(ctx.fleet_file, f"{self.where}.ca_file", f"{path} not found", "fix the path")
+
     def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:
         """One cluster per selected Rancher ``Cluster``."""
-        ca: bytes | None = None
-        if self.spec.ca_file:
-            path = ctx.resolve_path(self.spec.ca_file)
-            if not path.is_file():
-                raise ConfigError(ctx.fleet_file, f"{self.where}.ca_file", f"{path} not found", "fix the path")
-            ca = Path(path).read_bytes()
+        ca = ctx.resolve_path(self.spec.ca_file).read_bytes() if self.spec.ca_file else None
         token = os.environ.get(self.spec.token_env, "").strip()
         found = []
         for obj in mgmt.list_all(CLUSTERS_KIND, self.what):

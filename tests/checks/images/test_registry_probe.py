@@ -79,6 +79,19 @@ def test_probe_failures(registry_servers: ModuleType) -> None:
         probe_registry(refusing.address, timeout=5)
 
 
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n", r"over plain HTTP: .*not an HTTP answer \(got 'SSH-2\.0-OpenSSH_9\.6'\)"),
+        (b"", r"TLS handshake failed .*over plain HTTP: .*not an HTTP answer \(got 'nothing'\)"),
+        (b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 70000 + b"\r\n\r\n{}", r"answer headers longer than 65536 bytes"),
+    ],
+)
+def test_probe_refuses_what_is_not_a_registry_answer(registry_servers: ModuleType, reply: bytes, expected: str) -> None:
+    with registry_servers.StubServer(reply=reply) as stub, pytest.raises(ProbeError, match=expected):
+        probe_registry(stub.address, timeout=5, allow_http=True)
+
+
 def test_tls_context_rejects_a_bad_bundle(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot load CA bundle"):
         tls_context(tmp_path / "missing.pem")

@@ -18,9 +18,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -727,3 +729,9 @@ def write_profile(folder: Path, name: str, **fields: Any) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump({"name": name, "extends": "default", **fields}, sort_keys=False))
     return path
+
+
+@pytest.fixture
+def k8s() -> ModuleType:
+    """Real-shaped object builders, ``write_snapshot``, ``write_profile`` and ``run_checks`` (this module)."""
+    return sys.modules[__name__]

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -548,3 +551,28 @@ def write_profile(folder: Path, name: str = "test", **fields: Any) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump({"name": name, "extends": "default", **fields}, sort_keys=False), encoding="utf-8")
     return path
+
+
+# -- fixtures, imported by the conftests of tests/checks/{tiers,stale,cost,storage} -----------------------
+@pytest.fixture
+def kit() -> ModuleType:
+    """Builders (namespace, deployment, claim_and_volume, schedule ...) and ``write_snapshot``."""
+    return sys.modules[__name__]
+
+
+@pytest.fixture(scope="session")
+def scans() -> dict[str, Any]:
+    """Results of inner runs kept for the session: a fleet scanned once serves every test that reads it."""
+    return {}
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester, tmp_path: Path) -> Callable[..., Any]:
+    """``run(module, snapshots, profile=None)`` -> ``Results`` read from the inner run's results.json."""
+    counter = iter(range(1000))
+
+    def go(module: str, snapshots: list[Path], profile: Path | None = None) -> Any:
+        report_dir = tmp_path / f"reports-{next(counter)}"
+        return run_checks(pytester, module, snapshots, profile=profile, report_dir=report_dir)
+
+    return go

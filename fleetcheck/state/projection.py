@@ -1,0 +1,123 @@
+"""Slim projections: what a scan keeps in memory of each listed object.
+
+A scan holds every listed object of every cluster until its checks have
+run; at fleet scale the Pods dominate (a 5,000-pod cluster is about 19 MB
+of JSON, and several times that as Python objects). A projection keeps
+only what checks read:
+
+- every kind: ``metadata.managedFields`` entries keep ``manager``,
+  ``operation``, ``apiVersion``, ``subresource`` and ``time`` and lose
+  ``fieldsV1`` (the bulk; no check reads it). FC-GITOPS-001 reads the
+  managers (:mod:`fleetcheck.ownership`).
+- Pods (:data:`POD_FIELDS`): ``apiVersion``, ``kind``, all of
+  ``metadata`` (as above), ``spec.nodeName``, the ``name``, ``image``,
+  ``command`` and ``args`` of containers, init and ephemeral containers,
+  the ``name`` and ``persistentVolumeClaim`` of volumes, and
+  ``status.phase``. Who reads them: the image checks (containers' images,
+  owner references; :mod:`fleetcheck.workloads`), FC-GITOPS-001 (labels,
+  annotations, owners, managers; :mod:`fleetcheck.ownership`), the OIDC
+  checks (the kube-apiserver static pod's command, args and node;
+  :mod:`fleetcheck.apiserver`), FC-PV-001 (file-system backup
+  annotations and PVC volumes) and FC-COST-001 (namespace and phase).
+
+``tests/state/test_projection.py`` runs every built-in check on the demo
+fleet with recording objects and fails when a check reads a Pod field the
+projection drops, and checks that verdicts are the same with and without
+it. A check pack that reads other Pod fields runs with ``--full-objects``
+(which turns projections off). Snapshots written by ``fleetcheck snapshot``
+are never projected.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["KEEP", "POD_FIELDS", "Fields", "project", "project_items", "projected_kinds"]
+
+Obj = dict[str, Any]
+
+#: Keep this field and everything under it.
+KEEP: Final = True
+#: A projection: field name -> KEEP, a nested projection (for an object), or a one-element list holding the
+#: projection of each element (for a list of objects).
+Fields = dict[str, Any]
+
+_MANAGED_FIELD_KEYS: Final = ("manager", "operation", "apiVersion", "subresource", "time")
+
+_CONTAINER: Final[Fields] = {"name": KEEP, "image": KEEP, "command": KEEP, "args": KEEP}
+
+#: What a scan keeps of a Pod (``metadata`` is kept whole but for managedFields' ``fieldsV1``).
+POD_FIELDS: Final[Fields] = {
+    "apiVersion": KEEP,
+    "kind": KEEP,
+    "metadata": KEEP,
+    "spec": {
+        "nodeName": KEEP,
+        "containers": [_CONTAINER],
+        "initContainers": [_CONTAINER],
+        "ephemeralContainers": [_CONTAINER],
+        "volumes": [{"name": KEEP, "persistentVolumeClaim": KEEP}],
+    },
+    "status": {"phase": KEEP},
+}
+
+_BY_KEY: Final[dict[str, Fields]] = {"pods": POD_FIELDS}
+
+
+def projected_kinds() -> dict[str, Fields]:
+    """Kinds (ResourceRef keys) with a field projection beyond the managedFields trim, and their projections."""
+    return dict(_BY_KEY)
+
+
+def _slim_metadata(meta: Obj) -> Obj:
+    managed = meta.get("managedFields")
+    if not isinstance(managed, list) or not managed:
+        return meta
+    slim = dict(meta)
+    slim["managedFields"] = [
+        {k: entry[k] for k in _MANAGED_FIELD_KEYS if k in entry} if isinstance(entry, dict) else entry
+        for entry in managed
+    ]
+    return slim
+
+
+def _apply(value: Any, fields: Any) -> Any:
+    if fields is KEEP:
+        return value
+    if isinstance(fields, list):
+        if not isinstance(value, list):
+            return value
+        inner = fields[0]
+        return [_apply(element, inner) for element in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: _apply(value[key], sub) for key, sub in fields.items() if key in value}
+
+
+def project(obj: Obj, fields: Fields | None) -> Obj:
+    """``obj`` with only ``fields`` (None: every field) and managedFields trimmed; the input is not changed."""
+    if not isinstance(obj, dict):
+        return obj
+    slim = obj if fields is None else _apply(obj, fields)
+    meta = slim.get("metadata")
+    if isinstance(meta, dict) and meta.get("managedFields"):
+        if slim is obj:
+            slim = dict(obj)
+        slim["metadata"] = _slim_metadata(meta)
+    return slim
+
+
+def project_items(key: str, items: list[Obj]) -> list[Obj]:
+    """The projection of one kind's items (``key`` as :attr:`fleetcheck.kinds.ResourceRef.key`)."""
+    fields = _BY_KEY.get(key)
+    if fields is None:
+        # only managedFields to trim: leave objects without them untouched (no copy)
+        return [project(obj, None) if _has_managed_fields(obj) else obj for obj in items]
+    return [project(obj, fields) for obj in items]
+
+
+def _has_managed_fields(obj: Any) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    meta = obj.get("metadata")
+    return isinstance(meta, dict) and bool(meta.get("managedFields"))
