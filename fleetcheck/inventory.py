@@ -36,8 +36,10 @@ def probe_cluster(entry: ClusterEntry, timeout: float) -> tuple[str, str]:
     if entry.credentials_error is not None:
         return f"error: {entry.credentials_error}", "-"
     try:
-        merged = entry.credentials if entry.credentials is not None else merge_kubeconfigs(
-            [Path(p) for p in entry.kubeconfig]
+        merged = (
+            entry.credentials
+            if entry.credentials is not None
+            else merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
         )
         state = LiveClusterState(
             entry.name,

@@ -174,8 +174,10 @@ class RunState:
             from fleetcheck.state.live import LiveClusterState, LiveOptions
 
             # credentials a source read from a Secret live in memory; everything else names kubeconfig files
-            merged = entry.credentials if entry.credentials is not None else merge_kubeconfigs(
-                [Path(p) for p in entry.kubeconfig]
+            merged = (
+                entry.credentials
+                if entry.credentials is not None
+                else merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
             )
             options = LiveOptions(
                 connect_timeout=self.options.connect_timeout,

@@ -11,6 +11,7 @@ second must see the probes (so they did run).
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import time
@@ -186,40 +187,82 @@ def test_every_probe_gives_up_on_a_silent_server(trap_factory: Callable[[], Trap
 
 
 def _stream(declare_length: bool) -> Callable[[socket.socket, dict[str, int]], None]:
+    """Answer 200 and stream up to 50 MB; ``stats["closed"]`` is set once the client hung up."""
+
     def script(sock: socket.socket, stats: dict[str, int]) -> None:
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
         if declare_length:
             head += b"Content-Length: %d\r\n" % FIFTY_MB
-        sock.sendall(head + b"\r\n[")
         chunk = b" " * 65536
-        while stats["sent"] < FIFTY_MB:
-            sock.sendall(chunk)
-            stats["sent"] += len(chunk)
+        try:
+            sock.sendall(head + b"\r\n[")
+            while stats["sent"] < FIFTY_MB:
+                sock.sendall(chunk)
+                stats["sent"] += len(chunk)
+        except OSError:
+            stats["closed"] = 1
 
     return script
 
 
+def _hung_up(server: ScriptedServer, within: float = 1.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if server.stats.get("closed"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _oidc_cap(server: ScriptedServer, ca_file: Path) -> tuple[float, BaseException | None]:
+    limits = FetchLimits(timeout=10, ca_bundle=str(ca_file))
+    return _elapsed(lambda: probe_discovery(f"https://127.0.0.1:{server.port}", limits))
+
+
+# the probe leaves its response open on this path (see the xfail below): its socket is finalized by the GC
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("declare_length", [False, True], ids=["streamed", "declared-50MB"])
 def test_oidc_probe_cuts_off_a_50_mb_answer(
     declare_length: bool, server_factory: Callable[..., ScriptedServer], tls_material: TLSMaterial, ca_file: Path
 ) -> None:
     server = server_factory(_stream(declare_length), tls_material)
-    limits = FetchLimits(timeout=10, ca_bundle=str(ca_file))
-    elapsed, error = _elapsed(lambda: probe_discovery(f"https://127.0.0.1:{server.port}", limits))
+    elapsed, error = _oidc_cap(server, ca_file)
     assert isinstance(error, ProbeError) and "cap" in str(error), error
     assert elapsed < 5, elapsed
     assert server.stats["sent"] < 16 * 1024 * 1024, f"{server.stats['sent']} bytes were pulled"
+    del error
+    gc.collect()  # finalize the leaked socket here, where its warning is expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fleetcheck/probes/oidc.py never closes the HTTPResponse when it gives up (cap exceeded, deadline): "
+    "connection.close() leaves the socket open while the response holds it, until the GC finds it (a "
+    "ResourceWarning); reported with the fix: close the response in _get_once's finally",
+)
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_oidc_probe_hangs_up_when_it_gives_up(
+    server_factory: Callable[..., ScriptedServer], tls_material: TLSMaterial, ca_file: Path
+) -> None:
+    server = server_factory(_stream(False), tls_material)
+    _elapsed_s, error = _oidc_cap(server, ca_file)
+    try:
+        assert isinstance(error, ProbeError)
+        assert _hung_up(server), "the probe returned but kept the connection open"
+    finally:
+        del error
+        gc.collect()
 
 
 def test_registry_probe_reads_at_most_its_cap_of_a_50_mb_answer(
     server_factory: Callable[..., ScriptedServer], tls_material: TLSMaterial, ca_file: Path
 ) -> None:
     server = server_factory(_stream(False), tls_material)
-    elapsed, error = _elapsed(
-        lambda: probe_registry(f"127.0.0.1:{server.port}", timeout=10, ssl_context=tls_context(ca_file))
-    )
+    context = tls_context(ca_file)
+    elapsed, error = _elapsed(lambda: probe_registry(f"127.0.0.1:{server.port}", timeout=10, ssl_context=context))
     assert error is None and elapsed < 5, (error, elapsed)
     assert server.stats["sent"] < 16 * 1024 * 1024, f"{server.stats['sent']} bytes were pulled"
+    assert _hung_up(server), "the probe returned but kept the connection open"
 
 
 # -- a server that answers, slowly, forever ------------------------------------------------------------------

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,10 +163,25 @@ def test_argocd_bearer_token_and_client_certificate_are_supported(tls: TLSMateri
         },
         "o",
     )
-    user = cert.config["users"][0]["user"]
-    assert base64.b64decode(user["client-key-data"]) == tls.key_pem
+    assert base64.b64decode(cert.exportable["users"][0]["user"]["client-key-data"]) == tls.key_pem
     assert cert.config["clusters"][0]["cluster"]["tls-server-name"] == "api.internal"
     LiveClusterState("c", cert, "c").close()
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="memory files are Linux-only")
+def test_a_client_key_reaches_the_client_through_memory_not_a_temp_file(tls: TLSMaterial) -> None:
+    config = build_kubeconfig("c", "https://h", origin="o", cert_data=tls.cert_pem, key_data=tls.key_pem)
+    user = config.config["users"][0]["user"]
+    assert "client-key-data" not in user and user["client-key"].startswith("/proc/self/fd/")
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    LiveClusterState("c", config, "c").close()
+    created = set(Path(tempfile.gettempdir()).iterdir()) - before
+    assert not [p for p in created if p.is_file() and b"PRIVATE KEY" in p.read_bytes()]
+    path = user["client-key"]
+    del config, user
+    gc.collect()
+    with contextlib.suppress(FileNotFoundError):  # the memory file goes with the credentials (the fd may be reused)
+        assert "fleetcheck-client-credentials" not in os.readlink(path)
 
 
 @pytest.mark.parametrize(

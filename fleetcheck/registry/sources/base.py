@@ -110,9 +110,7 @@ class DiscoverySpec(SourceSpec):
         if self.keep_labels is None:
             kept = {k: v for k, v in source_labels.items() if "/" not in k}
         else:
-            kept = {
-                k: v for k, v in source_labels.items() if any(fnmatch.fnmatchcase(k, g) for g in self.keep_labels)
-            }
+            kept = {k: v for k, v in source_labels.items() if any(fnmatch.fnmatchcase(k, g) for g in self.keep_labels)}
         mapped: dict[str, str] = {}
         for source_key, target in self.label_map.items():
             if target not in mapped and source_key in source_labels:
@@ -238,9 +236,7 @@ class ManagementCluster:
         self.where = where
         self.context = context
         self.merged = merged
-        options = LiveOptions(
-            connect_timeout=min(timeout, 5.0), read_timeout=timeout, attempts=2, cluster_budget=None
-        )
+        options = LiveOptions(connect_timeout=min(timeout, 5.0), read_timeout=timeout, attempts=2, cluster_budget=None)
         self._state: LiveClusterState = LiveClusterState(f"{where} context {context}", merged, context, options)
 
     @property

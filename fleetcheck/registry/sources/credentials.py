@@ -343,9 +343,7 @@ def kubeconfig_from_text(raw: bytes, *, name: str, origin: str) -> InMemoryKubec
     elif len(contexts) == 1:
         context_name = next(iter(contexts))
     else:
-        raise CredentialError(
-            f"{origin}: the kubeconfig has {len(contexts)} contexts and no usable current-context"
-        )
+        raise CredentialError(f"{origin}: the kubeconfig has {len(contexts)} contexts and no usable current-context")
     context = contexts[context_name].get("context") or {}
     if not isinstance(context, dict):
         raise CredentialError(f"{origin}: context {context_name!r} is not a mapping")

@@ -34,16 +34,15 @@ import fleetcheck.runstate
 import fleetcheck.scoring
 import fleetcheck.state.live
 import fleetcheck.state.snapshot_state  # noqa: F401
-from fleetcheck.plugin import RECORD_ATTR
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
+from tests.harness import NESTED_OPTIONS, Verdicts, verdicts_of
 
 REPO = Path(__file__).resolve().parents[3]
 CHECKS = REPO / "checks" / "test_dns.py"
 CORPUS = REPO.parent / "shared" / "corpus"
 CAPTURED = "2026-11-24T10:00:00Z"
 #: plugins a nested run does not need (hypothesis's imports hypothesis in every run's terminal summary)
-NESTED_OPTIONS = ("-p", "no:randomly", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 Obj = dict[str, Any]
 
 #: kubeadm's default Corefile (CoreDNS 1.8+), with the upstream and domain to fill in
@@ -273,36 +272,6 @@ def kube_dns_data(upstreams: list[str] | None = None, stubs: dict[str, list[str]
 
 
 # -- running the checks -------------------------------------------------------------------------------
-
-
-@dataclass
-class Verdicts:
-    """Outcome and message of every (code, cluster) case of a nested run."""
-
-    records: dict[tuple[str, str], Obj]
-    result: pytest.RunResult
-
-    def __getitem__(self, key: tuple[str, str]) -> Obj:
-        return self.records[key]
-
-    def outcome(self, code: str, cluster: str) -> str:
-        return str(self.records[(code, cluster)]["outcome"])
-
-    def message(self, code: str, cluster: str) -> str:
-        return str(self.records[(code, cluster)]["message"])
-
-    def codes(self) -> set[str]:
-        return {code for code, _ in self.records}
-
-
-def verdicts_of(result: pytest.RunResult) -> Verdicts:
-    records: dict[tuple[str, str], Obj] = {}
-    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
-        payload = getattr(report, RECORD_ATTR, None)
-        if payload:
-            record = orjson.loads(payload)
-            records[(record["code"], record["cluster"])] = record
-    return Verdicts(records, result)
 
 
 @pytest.fixture
