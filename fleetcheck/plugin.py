@@ -66,6 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="S",
         help="wall-clock budget for one cluster's API reads; past it the cluster's remaining checks error",
     )
+    group.addoption("--pushgateway", metavar="URL", help="push metrics.prom to this Prometheus Pushgateway")
     group.addoption("--page-size", type=int, default=500, metavar="N", help="objects per list page (default 500)")
     group.addoption("--shard", metavar="K/N", help="give verdicts for the K-th of N slices of the fleet")
     group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
@@ -446,6 +447,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         paths = write_reports(scored, _run(config).options.report_dir)
         config.stash[_PATHS_KEY] = {k: str(v) for k, v in paths.items()}
+    gateway = config.getoption("pushgateway")
+    if gateway:
+        _push(config, scored, gateway)
+
+
+def _push(config: pytest.Config, doc: ResultsDocument, url: str) -> None:
+    """Push the metrics; a push that fails is reported, and never changes the verdicts."""
+    from fleetcheck.reports import push_metrics
+
+    try:
+        push_metrics(doc, url)
+        config.stash[_PATHS_KEY]["pushgateway"] = url
+    except (FleetcheckError, OSError) as exc:
+        config.stash[_PATHS_KEY]["pushgateway"] = f"push to {url} failed: {exc}"
 
 
 _PATHS_KEY = pytest.StashKey[dict[str, str]]()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -134,6 +135,7 @@ def test_scan_reaches_every_discovered_cluster_and_errors_the_broken_ones(
 
 def test_no_token_or_key_reaches_a_report_or_the_output(site: Site, pytester: pytest.Pytester) -> None:
     reports = site.root / "reports-leak"
+    temp_before = set(Path(tempfile.gettempdir()).iterdir())
     result = pytester.runpytest_inprocess(
         str(QUOTA_CHECKS),
         "--fleet",
@@ -152,6 +154,9 @@ def test_no_token_or_key_reaches_a_report_or_the_output(site: Site, pytester: py
     for path in reports.rglob("*"):
         if path.is_file():
             _assert_no_secret(path.read_text(encoding="utf-8", errors="replace"), site, path.name)
+    for path in set(Path(tempfile.gettempdir()).iterdir()) - temp_before:  # the client's temp files: CAs only
+        if path.is_file():
+            _assert_no_secret(path.read_text(encoding="utf-8", errors="replace"), site, f"temp file {path}")
     _assert_no_secret("\n".join(result.outlines), site, "stdout")
     _assert_no_secret("\n".join(result.errlines), site, "stderr")
     # the grep had something to miss: the reports and the output do describe the broken credentials
