@@ -17,7 +17,7 @@ from tests.integration.conftest import QUOTA_CHECKS
 class _Gateway(BaseHTTPRequestHandler):
     received: list[tuple[str, str, bytes]] = []
 
-    def do_PUT(self) -> None:  # noqa: N802 - the http.server naming
+    def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.received.append(("PUT", self.path, body))
         self.send_response(200)
@@ -57,6 +57,7 @@ def test_metrics_are_pushed(gateway: tuple[str, list], tmp_path: Path, pytester:
     )
     assert len(received) == 1
     method, path, body = received[0]
+    assert method == "PUT"
     assert path.startswith("/metrics/job/fleetcheck")
     assert b'fleetcheck_check_failures{cluster="prod-b",code="FC-QUOTA-001",severity="high"}' in body
     assert f"pushgateway: {url}" in result.stdout.str()
