@@ -151,10 +151,9 @@ class Profile(_Strict):
         return any(fnmatch.fnmatchcase(namespace, pattern) for pattern in self.system_namespaces)
 
     def allowed_registries(self, region: str | None) -> list[str]:
-        """Registry patterns allowed for ``region`` (falls back to the ``*`` entry)."""
-        if region and region in self.registries:
-            return self.registries[region]
-        return self.registries.get("*", [])
+        """Registry patterns allowed for ``region``: its own entry plus the ``*`` entry (every region)."""
+        own = self.registries.get(region, []) if region else []
+        return list(dict.fromkeys([*own, *self.registries.get("*", [])]))
 
 
 def builtin_profile_names() -> list[str]:

@@ -133,7 +133,7 @@ def test_system_namespaces_and_registries() -> None:
     )
     assert profile.is_system_namespace("kube-system") and profile.is_system_namespace("platform")
     assert not profile.is_system_namespace("team-a")
-    assert profile.allowed_registries("eu-west") == ["eu.gcr.io/*"]
+    assert profile.allowed_registries("eu-west") == ["eu.gcr.io/*", "ghcr.io/*"]
     assert profile.allowed_registries("us-east") == ["ghcr.io/*"]
     assert profile.allowed_registries(None) == ["ghcr.io/*"]
 
