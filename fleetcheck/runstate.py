@@ -9,8 +9,10 @@ listed once per cluster however many checks read it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +24,8 @@ from fleetcheck.catalog import CheckSpec
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, Fleet, load_fleet
-from fleetcheck.registry.kubeconfig import merge_kubeconfigs
+from fleetcheck.registry.kubeconfig import MergedKubeconfig
+from fleetcheck.registry.kubeconfig import merge_kubeconfigs as _merge_kubeconfig_files
 from fleetcheck.registry.profile import Profile, load_profile
 from fleetcheck.registry.yamlfile import config_error_from_validation
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
@@ -52,6 +55,63 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+_MERGED: dict[tuple[tuple[str, int, int], ...], MergedKubeconfig] = {}
+_MERGED_LOCK = threading.Lock()
+
+
+def merge_kubeconfigs(paths: list[Path]) -> MergedKubeconfig:
+    """The kubeconfig files merged, parsed once per run while the files are unchanged.
+
+    Every cluster of a fleet usually names the same kubeconfig, and a
+    100-context file takes a YAML parser a good part of a second: parsing
+    it again for each cluster made opening a fleet quadratic. Keyed by each
+    file's path, size and modification time; a file that cannot be read is
+    left to :func:`fleetcheck.registry.kubeconfig.merge_kubeconfigs` to report.
+    """
+    try:
+        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    except OSError:
+        return _merge_kubeconfig_files(paths)
+    with _MERGED_LOCK:
+        merged = _MERGED.get(key)
+        if merged is None:
+            merged = _MERGED[key] = _merge_kubeconfig_files(paths)
+        return merged
+
+
+class _CollectorPause:
+    """Keeps the cyclic garbage collector out of the way while cluster states are filled (thread-safe).
+
+    A fleet's listed objects are millions of long-lived, acyclic dicts and
+    lists; every full collection would walk all of them again, and the heap
+    grows by a full collection's trigger ratio many times while a fleet is
+    listed. While any prefetch runs the collector is paused; when the last
+    one ends, what was listed is moved to the permanent generation
+    (``gc.freeze``), out of every later collection's way (objects are still
+    freed by reference counting), and the collector resumes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                gc.freeze()
+                if self._was_enabled:
+                    gc.enable()
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What the user asked for (pytest options or CLI flags)."""
@@ -63,7 +123,10 @@ class RunOptions:
     report_dir: Path = Path("reports")
     #: (k, n): scan the k-th (1-based) of n slices of the fleet
     shard: tuple[int, int] | None = None
+    #: clusters listed at once (``--fetch-workers``)
     prefetch_workers: int = 8
+    #: keep slim projections of listed objects (:mod:`fleetcheck.state.projection`); ``--full-objects`` turns it off
+    slim_objects: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     cluster_timeout: float | None = 120.0
@@ -107,6 +170,8 @@ class RunState:
     _prefetch: dict[str, Future[None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _pool: ThreadPoolExecutor | None = None
+    _prefetching_all: bool = False
+    _collector: _CollectorPause = field(default_factory=_CollectorPause)
 
     @property
     def fleet(self) -> Fleet:
@@ -159,7 +224,9 @@ class RunState:
         """The cluster's state, opened on first use; never raises (a broken cluster errors per check)."""
         with self._lock:
             if name not in self._states:
-                self._states[name] = self._open(self.fleet.get(name))
+                state = self._open(self.fleet.get(name))
+                state.projection = self.options.slim_objects
+                self._states[name] = state
             return self._states[name]
 
     def _open(self, entry: ClusterEntry) -> ClusterState:
@@ -202,31 +269,58 @@ class RunState:
         return FleetView([self.view(name) for name in self.fleet.names()])
 
     def prefetch(self, name: str, kinds: Iterable[str]) -> Future[None]:
-        """List ``kinds`` of cluster ``name`` in the background, once; errors are cached per kind."""
+        """List ``kinds`` of cluster ``name`` in the background, once; errors are cached per kind.
+
+        The cluster is opened and its ``/version`` read in the same task, so
+        a cluster's requests come in one burst (its ``--cluster-timeout``
+        clock starts with the first of them).
+        """
         with self._lock:
             if name in self._prefetch:
                 return self._prefetch[name]
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=self.options.prefetch_workers, thread_name_prefix="fleetcheck-prefetch"
+                    max_workers=max(1, self.options.prefetch_workers), thread_name_prefix="fleetcheck-prefetch"
                 )
-            state = self.state(name)
             wanted = sorted(set(kinds))
 
             def run() -> None:
-                for kind in wanted:
-                    try:
-                        state.fetch(kind)
-                    except Exception:
-                        continue
+                with self._collector:
+                    state = self.state(name)
+                    with contextlib.suppress(Exception):  # a check that reads the version reports why
+                        _ = state.version
+                    for kind in wanted:
+                        try:
+                            state.fetch(kind)
+                        except Exception:
+                            continue
 
             future = self._pool.submit(run)
             self._prefetch[name] = future
             return future
 
+    def prefetch_all(self, plan: Mapping[str, Iterable[str]]) -> None:
+        """Queue every cluster of ``plan`` (cluster -> kinds, in the order they will be judged), once per run.
+
+        The pool (``prefetch_workers`` threads) bounds how many clusters are
+        listed at once; checks of the first clusters run while later ones
+        are still being listed.
+        """
+        with self._lock:
+            if self._prefetching_all:
+                return
+            self._prefetching_all = True
+        for name, kinds in plan.items():
+            self.prefetch(name, kinds)
+
     def close(self) -> None:
-        """Stop prefetching and close connections."""
+        """Stop prefetching, close connections, and let go of the listed objects."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        for state in self._states.values():
-            state.close()
+        with self._lock:
+            for state in self._states.values():
+                state.close()
+            # dropped here rather than with the session: pytest's last full collections then walk no cluster
+            self._views.clear()
+            self._states.clear()
+        gc.unfreeze()
