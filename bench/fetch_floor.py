@@ -12,12 +12,14 @@ with ``limit``/``continue`` at the version the kind names (no discovery:
 a 404 means "not served"), the raw bytes are parsed with orjson and the
 items kept, as a scan must keep them until its checks have run. The
 contexts are handed to a thread pool of ``--workers`` threads, one task per
-context, in the plan's order. Nothing else happens: no checks, no reports.
+context, in the plan's order. Nothing else happens: no checks, no reports,
+and no cyclic garbage collection (``--gc on`` to compare).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--gc", choices=["off", "on"], default="off", help="the cyclic garbage collector (default off: nothing else)"
+    )
     args = parser.parse_args(argv)
+    if args.gc == "off":
+        gc.disable()
     plan: dict[str, list[str]] = orjson.loads(args.plan.read_bytes())
     config = yaml.safe_load(args.kubeconfig.read_text(encoding="utf-8"))
     started = time.perf_counter()

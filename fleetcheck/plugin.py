@@ -14,7 +14,9 @@ kinds the check declared it reads, so a forbidden kind errors at setup;
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections.abc import Generator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -71,6 +73,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shard", metavar="K/N", help="give verdicts for the K-th of N slices of the fleet")
     group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
     group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
+    group.addoption(
+        "--fetch-workers",
+        type=int,
+        default=8,
+        metavar="N",
+        help="clusters listed at once (default 8); a serial run lists every selected cluster up front",
+    )
+    group.addoption(
+        "--full-objects",
+        action="store_true",
+        help="keep listed objects whole (default: slim projections, see docs/performance.md)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +101,8 @@ def pytest_configure(config: pytest.Config) -> None:
         cluster_timeout=config.getoption("cluster_timeout"),
         page_size=config.getoption("page_size"),
         shard=parse_shard(config.getoption("shard")) if config.getoption("shard") else None,
+        prefetch_workers=max(1, config.getoption("fetch_workers")),
+        slim_objects=not config.getoption("full_objects"),
     )
     config.stash[_RUN_KEY] = RunState(options)
     config.stash[_RECORDS_KEY] = []
@@ -134,6 +150,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("cluster", names, ids=names, indirect=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks it schedules by
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop checks no selected cluster runs; group each cluster's cases for xdist ``--dist loadgroup``."""
     kept: list[pytest.Item] = []
@@ -153,14 +170,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-def _kinds_for_cluster(session_items: list[pytest.Item], name: str) -> list[str]:
-    kinds: set[str] = set()
-    for item in session_items:
-        callspec = getattr(item, "callspec", None)
-        spec = spec_of(getattr(item, "function", None))
-        if spec is not None and callspec is not None and callspec.params.get("cluster") == name:
-            kinds.update(spec.reads)
-    return sorted(kinds)
+def _cluster_of(item: pytest.Item) -> str | None:
+    """The cluster a check's case judges (None for anything else)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or spec_of(getattr(item, "function", None)) is None:
+        return None
+    param = callspec.params.get("cluster")
+    return param if isinstance(param, str) else None
+
+
+def _is_xdist(config: pytest.Config) -> bool:
+    """An xdist worker, or a controller that hands the cases to workers."""
+    return hasattr(config, "workerinput") or bool(config.getoption("numprocesses", None, skip=False) or 0)
+
+
+_PLAN_KEY = pytest.StashKey[dict[str, list[str]]]()
+
+
+def _prefetch_plan(session: pytest.Session) -> dict[str, list[str]]:
+    """Cluster -> the kinds its cases read, in the order the clusters' first cases run; built once per session."""
+    plan = session.stash.get(_PLAN_KEY, None)
+    if plan is None:
+        kinds: dict[str, set[str]] = {}
+        for item in session.items:
+            name = _cluster_of(item)
+            spec = spec_of(getattr(item, "function", None))
+            if name is not None and spec is not None:
+                kinds.setdefault(name, set()).update(spec.reads)
+        plan = {name: sorted(wanted) for name, wanted in kinds.items()}
+        session.stash[_PLAN_KEY] = plan
+    return plan
 
 
 @pytest.fixture
@@ -180,8 +219,13 @@ def cluster(request: pytest.FixtureRequest) -> ClusterView:
             pytest.skip("live check: needs a live API server; this cluster is a snapshot")
         if not view.profile.probes.enabled:
             pytest.skip(f"live probes are disabled by profile {view.profile.name}")
-    items = request.session.items
-    run.prefetch(name, _kinds_for_cluster(items, name)).result()
+    plan = _prefetch_plan(request.session)
+    if not _is_xdist(request.config):
+        run.prefetch_all(plan)  # a serial run lists every selected cluster, ``--fetch-workers`` at a time
+    run.prefetch(name, plan.get(name, spec.reads)).result()
+    if "fleet" in request.fixturenames:  # a comparison reads its peers: list them in the pool, not one by one
+        for future in run.prefetch_peers(run.fleet.names(), spec.reads):
+            future.result()
     for kind in spec.reads:
         view.state.fetch(kind)
     return view
@@ -268,10 +312,12 @@ def _record_for(
             outcome = "error"
             message = f"internal error in {spec.code}: {type(exc).__name__}: {exc}" if exc else "unknown error"
     state = run.state(cluster_name)
-    try:
-        extra["server_version"] = state.version.git_version if not extra.get("unreachable") else None
-    except FleetcheckError:
-        extra["server_version"] = None
+    extra["server_version"] = None
+    if not extra.get("unreachable"):
+        with warnings.catch_warnings():  # a report hook must not turn a transport warning into an INTERNALERROR
+            warnings.simplefilter("ignore")
+            with contextlib.suppress(FleetcheckError):
+                extra["server_version"] = state.version.git_version
     record = ResultRecord(
         cluster=cluster_name,
         code=spec.code,
@@ -300,6 +346,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     deciding = report.when == "call" or (report.when == "setup" and not report.passed)
     if deciding:
+        from fleetcheck.reports.escape import clean_text  # terminal-safe text (no ANSI or control characters)
+
         record = _record_for(item, call, report, spec, str(callspec.params["cluster"]))
         setattr(report, RECORD_ATTR, record.model_dump_json())
         if record.outcome == "waived":
@@ -309,11 +357,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = (
                 str(item.path),
                 item.location[1] or 0,
-                f"{spec.code} waived until {waiver.get('expires')}: {waiver.get('reason')}",
+                clean_text(f"{spec.code} waived until {waiver.get('expires')}: {waiver.get('reason')}"),
             )
         elif record.outcome in ("fail", "error"):
             # a verdict, not a crash: show the finding instead of a traceback
-            report.longrepr = f"{spec.code} [{record.cluster}] {record.outcome}: {record.message}"
+            report.longrepr = clean_text(f"{spec.code} [{record.cluster}] {record.outcome}: {record.message}")
     return report
 
 

@@ -30,6 +30,7 @@ import base64
 import binascii
 import logging
 import re
+import threading
 from collections.abc import Iterable
 
 __all__ = ["REDACTED", "RedactingFilter", "install_redaction", "redact"]
@@ -113,6 +114,8 @@ class RedactingFilter(logging.Filter):
 
 #: The one filter fleetcheck installs, so installing twice never stacks filters.
 _FILTER = RedactingFilter()
+#: Clusters are opened from several threads at once (``fleetcheck clusters``, prefetching).
+_INSTALL_LOCK = threading.Lock()
 
 
 def _loggers_under(names: Iterable[str]) -> list[logging.Logger]:
@@ -129,7 +132,8 @@ def install_redaction(names: Iterable[str] = DEFAULT_LOGGERS) -> RedactingFilter
 
     Returns the filter, so a caller (or a test) can remove it again.
     """
-    for logger in _loggers_under(names):
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    with _INSTALL_LOCK:
+        for logger in _loggers_under(names):
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
     return _FILTER

@@ -313,6 +313,21 @@ class RunState:
         for name, kinds in plan.items():
             self.prefetch(name, kinds)
 
+    def prefetch_peers(self, names: Iterable[str], kinds: Iterable[str]) -> list[Future[None]]:
+        """Make sure every cluster of ``names`` is being listed: ``kinds`` for those not queued yet.
+
+        For comparisons with the fleet: the peers a check reads are listed
+        in the pool, concurrently, rather than one after the other by the
+        check itself (an xdist worker, or ``--cluster``, never queued them).
+        """
+        wanted = sorted(set(kinds))
+        futures: list[Future[None]] = []
+        for name in names:
+            with self._lock:
+                queued = self._prefetch.get(name)
+            futures.append(queued if queued is not None else self.prefetch(name, wanted))
+        return futures
+
     def close(self) -> None:
         """Stop prefetching, close connections, and let go of the listed objects."""
         if self._pool is not None:

@@ -26,10 +26,12 @@ Rules of the probe:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +144,14 @@ def _read_body(response: http.client.HTTPResponse, sock: Any, url: str, deadline
         chunks.append(chunk)
 
 
+def _hang_up(connection: http.client.HTTPConnection, sockets: list[Any]) -> None:
+    """The deadline passed: shut the socket down, waking a recv that a slow drip keeps alive."""
+    for sock in (connection.sock, *sockets):
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 def _get_once(url: str, limits: FetchLimits, deadline: float) -> _Answer:
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -152,10 +162,18 @@ def _get_once(url: str, limits: FetchLimits, deadline: float) -> _Answer:
     else:
         connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # a socket timeout bounds each recv, not the answer: a server sending a byte a second never trips it
+    sockets: list[Any] = []
+    watchdog = threading.Timer(timeout, _hang_up, (connection, sockets))
+    watchdog.daemon = True
+    watchdog.start()
+    response: http.client.HTTPResponse | None = None
     try:
         connection.request("GET", target, headers={"Accept": "application/json", "User-Agent": _USER_AGENT})
+        sockets.append(connection.sock)  # for the watchdog: getresponse() drops connection.sock on "Connection: close"
         response = connection.getresponse()
         body = _read_body(response, connection.sock, url, deadline, limits)
+        _remaining(deadline, url, limits)  # a body the watchdog cut short is no answer
         return _Answer(url, response.status, body, response.getheader("Location"))
     except ssl.SSLCertVerificationError as exc:
         raise ProbeError(
@@ -168,11 +186,16 @@ def _get_once(url: str, limits: FetchLimits, deadline: float) -> _Answer:
         raise ProbeError(f"GET {url}: cannot resolve {host}: {exc.strerror}") from None
     except ConnectionRefusedError:
         raise ProbeError(f"GET {url}: connection refused (nothing listens on {host}:{parts.port or 443})") from None
-    except ssl.SSLError as exc:
-        raise ProbeError(f"GET {url}: TLS handshake failed: {exc.reason or exc}") from None
     except (OSError, http.client.HTTPException) as exc:
+        if time.monotonic() >= deadline:  # the watchdog hung up
+            raise ProbeError(f"GET {url}: no complete answer within {limits.timeout:g}s") from None
+        if isinstance(exc, ssl.SSLError):
+            raise ProbeError(f"GET {url}: TLS handshake failed: {exc.reason or exc}") from None
         raise ProbeError(f"GET {url}: {type(exc).__name__}: {exc}") from None
     finally:
+        watchdog.cancel()
+        if response is not None:
+            response.close()  # connection.close() alone leaves the socket open while the response holds it
         connection.close()
 
 

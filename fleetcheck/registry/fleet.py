@@ -173,8 +173,17 @@ class Fleet(BaseModel):
         return [c for c in self.clusters if any(fnmatch.fnmatchcase(c.name, g) for g in globs)]
 
 
-def _resolve_path(value: str, base: Path) -> Path:
-    path = Path(value).expanduser()
+def _resolve_path(value: str, base: Path, source: Path, field: str) -> Path:
+    """A path from a fleet file: ``~`` expanded, relative to the fleet file's folder."""
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~user of an unknown user
+        raise ConfigError(
+            source,
+            field,
+            f"cannot expand {value.split('/', 1)[0]!r}: no such user",
+            "write the path out, or use ~/ for your own home",
+        ) from None
     return path if path.is_absolute() else (base / path)
 
 
@@ -183,7 +192,7 @@ def _profile_ref(ref: str, base: Path, fleet_file: Path, field: str) -> str:
     from fleetcheck.registry.profile import builtin_profile_names  # local: profile.py is the heavier module
 
     if Path(ref).suffix in {".yaml", ".yml"} or "/" in ref:
-        candidate = _resolve_path(ref, base)
+        candidate = _resolve_path(ref, base, fleet_file, field)
         if not candidate.is_file():
             raise ConfigError(
                 fleet_file, field, f"profile file {candidate} not found", "fix the path (relative to the fleet file)"
@@ -284,7 +293,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
             profile = default_profile
         labels = {**spec.defaults.labels, **source_labels, **cluster.labels}
         if cluster.snapshot:
-            folder = _resolve_path(cluster.snapshot, base)
+            folder = _resolve_path(cluster.snapshot, base, path, f"{where}.snapshot")
             if not folder.is_dir():
                 raise ConfigError(
                     path,
@@ -305,8 +314,8 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
             continue
         kube_ref = cluster.kubeconfig or spec.defaults.kubeconfig
         if kube_ref:
-            paths = [_resolve_path(p, base) for p in kube_ref.split(":") if p]
             field = f"{where}.kubeconfig" if cluster.kubeconfig else "defaults.kubeconfig"
+            paths = [_resolve_path(p, base, path, field) for p in kube_ref.split(":") if p]
             for kpath in paths:
                 if not kpath.is_file():
                     raise ConfigError(path, field, f"kubeconfig {kpath} not found", "fix the path or remove the field")

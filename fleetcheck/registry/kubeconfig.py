@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fleetcheck.errors import ConfigError
+from fleetcheck.registry.yamlfile import read_yaml_mapping
 
 __all__ = ["MergedKubeconfig", "default_kubeconfig_paths", "merge_kubeconfigs"]
 
@@ -93,11 +92,11 @@ def merge_kubeconfigs(paths: list[Path], *, referenced_by: str = "KUBECONFIG") -
     names: dict[str, set[str]] = {"clusters": set(), "users": set(), "contexts": set()}
     context_files: dict[str, Path] = {}
     for path in existing:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        try:  # the bounded reader: alias bombs, deep nesting and absurd values are one-line errors
+            doc = read_yaml_mapping(path, "kubeconfig")
+        except ConfigError as exc:
             raise ConfigError(
-                path, "", f"not a valid kubeconfig: {str(exc).splitlines()[0]}", "check it with 'kubectl config view'"
+                path, exc.field, f"not a valid kubeconfig: {exc.problem}", "check it with 'kubectl config view'"
             ) from None
         if not isinstance(doc, dict):
             raise ConfigError(path, "(top)", "not a kubeconfig mapping", "check it with 'kubectl config view'")

@@ -175,7 +175,15 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def _locate(ref: str, relative_to: Path | None) -> Path:
-    candidate = Path(ref).expanduser()
+    try:
+        candidate = Path(ref).expanduser()
+    except RuntimeError:  # ~user of an unknown user
+        raise ConfigError(
+            relative_to or "--profile",
+            "extends" if relative_to else "profile",
+            f"cannot expand {ref.split('/', 1)[0]!r}: no such user",
+            "write the path out",
+        ) from None
     if candidate.suffix in {".yaml", ".yml"} or "/" in ref:
         if not candidate.is_absolute() and relative_to is not None:
             candidate = relative_to.parent / candidate

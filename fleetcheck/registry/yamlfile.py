@@ -122,6 +122,9 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(path, where, f"invalid YAML: {problem}", "fix the YAML syntax") from None
     except RecursionError:
         raise ConfigError(path, "", "YAML nested too deeply", "flatten the file") from None
+    except (ValueError, OverflowError) as exc:  # YAML constructors: a 5,000-digit int, 2027-13-45 ...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(path, "", f"invalid value: {first[:120]}", "fix the value") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

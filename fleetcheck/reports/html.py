@@ -258,7 +258,7 @@ def _cluster_view(
         skipped=sorted(buckets["skip"], key=lambda f: f.code),
         passed=sorted(passed),
         group_values=group_values,
-        search=" ".join([cluster.name, *(f"{k}={v}" for k, v in labels)]).lower(),
+        search=_text(" ".join([cluster.name, *(f"{k}={v}" for k, v in labels)])).lower(),
         weighted_failures=sum(weights[sev] * n for sev, n in failures.items()),
         partial_coverage=any(c.score is not None and (c.coverage or 0) < 100 for c in cells),
     )

@@ -30,6 +30,7 @@ are never projected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 __all__ = ["KEEP", "POD_FIELDS", "Fields", "project", "project_items", "projected_kinds"]
@@ -81,24 +82,53 @@ def _slim_metadata(meta: Obj) -> Obj:
     return slim
 
 
-def _apply(value: Any, fields: Any) -> Any:
+Projector = Callable[[Any], Any]
+
+
+def _compile(fields: Any) -> Projector | None:
+    """A function applying ``fields`` to a value (None: keep the value as it is), built once per projection."""
     if fields is KEEP:
-        return value
+        return None
     if isinstance(fields, list):
-        if not isinstance(value, list):
+        inner = _compile(fields[0])
+        if inner is None:
+            return None
+        element: Projector = inner
+
+        def each(value: Any) -> Any:
+            return [element(v) for v in value] if isinstance(value, list) else value
+
+        return each
+    picks = [(key, _compile(sub)) for key, sub in fields.items()]
+
+    def pick(value: Any) -> Any:
+        if not isinstance(value, dict):
             return value
-        inner = fields[0]
-        return [_apply(element, inner) for element in value]
-    if not isinstance(value, dict):
-        return value
-    return {key: _apply(value[key], sub) for key, sub in fields.items() if key in value}
+        out = {}
+        for key, sub in picks:
+            if key in value:
+                out[key] = value[key] if sub is None else sub(value[key])
+        return out
+
+    return pick
+
+
+_COMPILED: dict[int, tuple[Fields, Projector | None]] = {}
+
+
+def _projector(fields: Fields) -> Projector | None:
+    cached = _COMPILED.get(id(fields))
+    if cached is None or cached[0] is not fields:
+        cached = _COMPILED[id(fields)] = (fields, _compile(fields))
+    return cached[1]
 
 
 def project(obj: Obj, fields: Fields | None) -> Obj:
     """``obj`` with only ``fields`` (None: every field) and managedFields trimmed; the input is not changed."""
     if not isinstance(obj, dict):
         return obj
-    slim = obj if fields is None else _apply(obj, fields)
+    projector = None if fields is None else _projector(fields)
+    slim = obj if projector is None else projector(obj)
     meta = slim.get("metadata")
     if isinstance(meta, dict) and meta.get("managedFields"):
         if slim is obj:

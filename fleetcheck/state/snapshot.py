@@ -105,6 +105,25 @@ def _ref_from_filename(path: Path) -> ResourceRef | None:
     return None
 
 
+_MAX_YAML_DEPTH = 1000
+_FLOW_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _yaml_nesting_bound(raw: bytes) -> int:
+    """An upper bound on a YAML text's nesting: the peak of open flow brackets, or the deepest indentation.
+
+    Cheap (one regex pass and one pass over line starts) next to the parse it guards.
+    """
+    depth = peak = 0
+    for match in _FLOW_BRACKETS.finditer(raw):
+        depth += 1 if match.group() in (b"[", b"{") else -1
+        peak = max(peak, depth)
+        if peak > _MAX_YAML_DEPTH:
+            return peak
+    indent = max((len(line) - len(line.lstrip(b" -?:")) for line in raw.splitlines()), default=0)
+    return max(peak, indent)
+
+
 def _decode(path: Path) -> list[Any]:
     """Every top-level document in a file (JSON, or YAML with ``---`` separators)."""
     size = path.stat().st_size
@@ -125,6 +144,11 @@ def _decode(path: Path) -> list[Any]:
                 path, "", f"invalid JSON: {exc}", "re-capture the file with 'kubectl get KIND -A -o json'"
             ) from None
     try:
+        if _yaml_nesting_bound(raw) > _MAX_YAML_DEPTH:
+            # libyaml's composer recurses in C: a document nested ~50k deep would crash the process
+            raise ConfigError(
+                path, "", f"YAML nested more than {_MAX_YAML_DEPTH} levels deep", "this is not kubectl output"
+            )
         return [doc for doc in yaml.load_all(raw, Loader=_Loader) if doc is not None]
     except AliasBombError as exc:
         raise ConfigError(

@@ -116,7 +116,7 @@ def test_default_path_is_home_kube_config(isolated_kubeconfig: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ("clusters: [\n", ""),
+        ("clusters: [\n", "line 2"),  # the bounded reader names where the YAML broke
         ("- just\n- a list\n", "(top)"),
         ("contexts: {a: b}\n", "contexts"),
         ("contexts:\n- context: {cluster: c}\n", "contexts"),

@@ -116,12 +116,6 @@ def test_two_workers_keep_clusters_apart(parallel: tuple[Path, dict[str, list[Re
     _assert_isolated(report_dir, logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fleetcheck/plugin.py adds the xdist_group marks in pytest_collection_modifyitems after xdist's worker "
-    "hook has already read them, so --dist loadgroup groups nothing and a cluster's kinds can be listed once per "
-    "worker (reported with the fix: @pytest.hookimpl(tryfirst=True) on that hook)",
-)
 def test_two_workers_group_each_cluster_on_one_worker(
     parallel: tuple[Path, dict[str, list[RequestRecord]], str],
 ) -> None:

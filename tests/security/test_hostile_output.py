@@ -69,11 +69,6 @@ def test_scorecard_escapes_markup(outputs: dict[str, str]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, "the hostile namespace is shown, escaped"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fleetcheck/reports/html.py builds the row's data-search attribute from the raw cluster.name "
-    "(line ~261: ' '.join([cluster.name, ...])); reported with the fix: _text(cluster.name)",
-)
 def test_scorecard_drops_control_characters(outputs: dict[str, str]) -> None:
     found = FORBIDDEN.search(outputs["html"])
     assert found is None, repr(outputs["html"][max(0, found.start() - 80) : found.start() + 10])
@@ -102,10 +97,5 @@ def test_metrics_labels_hold_no_control_characters(outputs: dict[str, str]) -> N
     assert not FORBIDDEN.search(outputs["metrics"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fleetcheck/plugin.py sets report.longrepr to the raw finding message, so pytest's own failure lines "
-    "carry ESC/BEL/NUL to the terminal (reported to the lead with the fix: clean_text() the longrepr)",
-)
 def test_whole_terminal_output_is_inert(outputs: dict[str, str]) -> None:
     assert not FORBIDDEN.search(outputs["terminal"]), repr(FORBIDDEN.search(outputs["terminal"]))

@@ -47,6 +47,15 @@ def test_every_check_module_sends_only_gets(tmp_path: Path, pytester: pytest.Pyt
     assert set(methods) == {"GET"}, f"writes observed: {dict(methods)}"
     assert not [r for r in log if "/secrets" in r.path], "the scan listed Secrets"
     assert {r.cluster for r in log} == {d.name for d in dirs}
+    # what was listed is what the checks declare: the RBAC in docs/security.md and --check-access cover it all
+    listed = {_kind_key(r.path) for r in log if r.query}
+    assert listed <= set(load_catalog([CHECKS]).kinds_read()), listed - set(load_catalog([CHECKS]).kinds_read())
+
+
+def _kind_key(path: str) -> str:
+    """``/apis/apps/v1/daemonsets`` -> ``daemonsets.apps``; ``/api/v1/pods`` -> ``pods``."""
+    parts = path.strip("/").split("/")
+    return parts[-1] if parts[0] == "api" else f"{parts[-1]}.{parts[1]}"
 
 
 def _manifests() -> list[tuple[Path, dict[str, Any]]]:

@@ -230,12 +230,13 @@ def test_live_state_never_turns_on_the_clients_debug_output(tmp_path: Path) -> N
     folder = write_cluster(tmp_path, "prod-a")
     with ReplayServer([load_snapshot(folder)], token=TOKEN) as server:
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
-        logging.getLogger().setLevel(logging.DEBUG)
+        root, level = logging.getLogger(), logging.getLogger().level
+        root.setLevel(logging.DEBUG)
         try:
             state = LiveClusterState("prod-a", merge_kubeconfigs([kubeconfig]), "prod-a")
             state.fetch("namespaces")
         finally:
-            logging.getLogger().setLevel(logging.WARNING)
+            root.setLevel(level)
         assert state._api.configuration.debug is False
         assert http.client.HTTPConnection.debuglevel == 0
         state.close()
