@@ -384,3 +384,79 @@ def test_prod_volumes_survive_failover(cluster: ClusterView) -> None:
         f"to another cluster (expected a class in standards.replicated_storage_classes [{declared_classes}], or an "
         "unpaused Velero Schedule of the namespace taking CSI snapshots or file-system backups; never hostPath/local)"
     )
+
+
+def _writable_host_paths(pod: Obj) -> list[str]:
+    """``hostPath`` volumes a pod's containers mount read-write (read-only mounts keep no data)."""
+    spec = _spec(pod)
+    host_paths = {
+        str(v.get("name")): str((v.get("hostPath") or {}).get("path", "?"))
+        for v in spec.get("volumes") or []
+        if isinstance(v.get("hostPath"), dict)
+    }
+    if not host_paths:
+        return []
+    writable: list[str] = []
+    for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        for mount in container.get("volumeMounts") or []:
+            name = str(mount.get("name"))
+            if name in host_paths and not mount.get("readOnly"):
+                writable.append(f"{host_paths[name]} at {mount.get('mountPath', '?')} ({container.get('name', '?')})")
+    return writable
+
+
+@check(
+    "FC-PV-002",
+    title="Prod pod keeps data in a hostPath directory on its node",
+    factor="portable-data",
+    severity="medium",
+    reads=["pods"],
+    success="no tenant pod of this prod cluster writes to a hostPath directory",
+)
+def test_prod_pods_keep_no_data_on_the_node(cluster: ClusterView) -> None:
+    """A pod in a tenant namespace of a prod cluster mounts a ``hostPath`` volume read-write.
+
+    What: on clusters whose tier (FC-TIER-001) is ``prod``, every running or
+    pending pod in a tenant namespace (not a system namespace of the
+    profile) is read; a ``hostPath`` volume mounted without ``readOnly:
+    true`` by any container or init container is a finding. Such data never
+    passes through a PersistentVolumeClaim, so FC-PV-001, Velero's volume
+    backups and every storage report are blind to it. Read-only mounts (a
+    node's certificates, its logs) keep no data and pass. Clusters of other
+    tiers are skipped with the reason.
+    Why: a pod writing to its node's disk loses that data when it is
+    rescheduled to another node, when the node is replaced, and certainly
+    when the workload fails over to another cluster; the loss is silent,
+    because nothing in the API says the data existed. On a fleet, where
+    clusters are meant to be rebuilt from git, node-local state is the part
+    that cannot be rebuilt.
+    Fix: give the workload a PersistentVolumeClaim on a class the profile
+    declares replicated (or one Velero backs up), or an ``emptyDir`` if the
+    data is scratch; keep ``hostPath`` for system agents in system
+    namespaces, mounted read-only where they only read.
+    References: https://kubernetes.io/docs/concepts/storage/volumes/#hostpath ;
+    https://kubernetes.io/docs/concepts/storage/persistent-volumes/
+    """
+    declared = read_tier(cluster.labels)
+    if declared.tier is None:
+        skip(f"cannot tell whether {cluster.name} is a prod cluster: {declared.problem()} (FC-TIER-001 reports it)")
+    if declared.tier != "prod":
+        skip(f"{declared.tier} cluster ({declared.source}): FC-PV-002 judges prod clusters only")
+    profile = cluster.profile
+    pods = [
+        pod
+        for pod in cluster.list("pods")
+        if not profile.is_system_namespace(str(_meta(pod).get("namespace", "")))
+        and (_spec(pod) and (pod.get("status") or {}).get("phase") in (None, "Pending", "Running"))
+    ]
+    if not pods:
+        skip("no running pods in tenant namespaces")
+    findings = Findings()
+    for pod in pods:
+        writable = _writable_host_paths(pod)
+        if writable:
+            findings.add(object_ref(pod, "Pod"), "writes to hostPath " + "; ".join(writable))
+    findings.raise_if_any(
+        f"{len(findings)} of {len(pods)} tenant pods on prod cluster {cluster.name} keep data on their node "
+        "(expected a PersistentVolumeClaim on a replicated or backed-up class, or emptyDir for scratch data)"
+    )

@@ -64,6 +64,8 @@ class BarePod:
     #: index into the cluster's team namespaces (the workloads template resolves it)
     namespace_index: int = 0
     namespace: str = ""
+    #: a node directory the pod writes its data to (a ``hostPath`` volume), if any
+    host_path: str | None = None
 
 
 @dataclass

@@ -420,6 +420,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                 labels={"team": "platform-eu"},
                 not_ready_nodes=1,
                 plants=(
+                    "FC-PV-002",
                     "FC-DNS-005",
                     "FC-IMG-002",
                     "FC-IMG-003",

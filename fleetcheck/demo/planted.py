@@ -609,6 +609,22 @@ def _node_local_data(build: ClusterBuild) -> list[Plant]:
     ]
 
 
+_NS_HOSTPATH = 5
+
+
+def _node_disk_pod(plan: ClusterPlan) -> None:
+    image = f"{plan.registry}/team-search/indexer:2.3.1"
+    plan.bare_pods.append(BarePod("indexer-scratch", image, _NS_HOSTPATH, host_path="/mnt/indexer"))
+
+
+@_planting("FC-PV-002", _node_disk_pod)
+def _host_path_data(build: ClusterBuild) -> list[Plant]:
+    """A hand-run prod pod keeps its index in a hostPath directory on its node."""
+    bare = next(b for b in build.plan.bare_pods if b.name == "indexer-scratch")
+    pod = build.find("pods", bare.name, bare.namespace)
+    return [_row(build, "FC-PV-002", pod, "writes /data to hostPath /mnt/indexer on its node")]
+
+
 # -- files ---------------------------------------------------------------------------------------
 def write_planted(path: Path, plants: Iterable[Plant]) -> None:
     """``planted.json``: a list of ``{cluster, code, object, description, follows}``."""

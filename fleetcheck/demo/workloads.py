@@ -169,7 +169,7 @@ def add_team_workloads(build: ClusterBuild) -> None:
         if count:
             _add_config(build, namespace, service)
     for bare in plan.bare_pods:
-        _add_bare_pod(build, bare.name, bare.namespace, bare.image)
+        _add_bare_pod(build, bare.name, bare.namespace, bare.image, bare.host_path)
 
 
 def _app_pod_spec(build: ClusterBuild, image: str, name: str, component: str) -> Obj:
@@ -322,19 +322,24 @@ def _add_database(build: ClusterBuild, namespace: str, team: str, name: str, rep
         )
 
 
-def _add_bare_pod(build: ClusterBuild, name: str, namespace: str, image: str) -> None:
-    """What ``kubectl run NAME --image=IMAGE`` leaves: an ownerless pod labelled ``run=NAME``."""
+def _add_bare_pod(build: ClusterBuild, name: str, namespace: str, image: str, host_path: str | None = None) -> None:
+    """What ``kubectl run NAME --image=IMAGE`` leaves: an ownerless pod labelled ``run=NAME``.
+
+    With ``host_path`` the pod writes its data to that node directory (a ``hostPath`` volume).
+    """
     node: NodeSlot = pick_node(build)
+    app = container(name, image, requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"})
+    volumes: list[Obj] = []
+    if host_path is not None:
+        volumes.append({"name": "data", "hostPath": {"path": host_path, "type": "DirectoryOrCreate"}})
+        app = {**app, "volumeMounts": [*app.get("volumeMounts", []), {"name": "data", "mountPath": "/data"}]}
     make_pod(
         build,
         name=name,
         namespace=namespace,
         node=node,
-        containers=[
-            container(
-                name, image, requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
-            )
-        ],
+        containers=[app],
+        volumes=volumes,
         labels={"run": name},
         age=build.rng.uniform(2, 20) * DAY,
     )

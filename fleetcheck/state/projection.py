@@ -11,14 +11,15 @@ only what checks read:
   managers (:mod:`fleetcheck.ownership`).
 - Pods (:data:`POD_FIELDS`): ``apiVersion``, ``kind``, all of
   ``metadata`` (as above), ``spec.nodeName``, the ``name``, ``image``,
-  ``command`` and ``args`` of containers, init and ephemeral containers,
-  the ``name`` and ``persistentVolumeClaim`` of volumes, and
-  ``status.phase``. Who reads them: the image checks (containers' images,
+  ``command``, ``args`` and ``volumeMounts`` of containers, init and
+  ephemeral containers, the ``name``, ``persistentVolumeClaim`` and
+  ``hostPath`` of volumes, and ``status.phase``. Who reads them: the image checks (containers' images,
   owner references; :mod:`fleetcheck.workloads`), FC-GITOPS-001 (labels,
   annotations, owners, managers; :mod:`fleetcheck.ownership`), the OIDC
   checks (the kube-apiserver static pod's command, args and node;
   :mod:`fleetcheck.apiserver`), FC-PV-001 (file-system backup
-  annotations and PVC volumes) and FC-COST-001 (namespace and phase).
+  annotations and PVC volumes), FC-PV-002 (hostPath volumes and their
+  mounts) and FC-COST-001 (namespace and phase).
 
 ``tests/state/test_projection.py`` runs every built-in check on the demo
 fleet with recording objects and fails when a check reads a Pod field the
@@ -45,7 +46,7 @@ Fields = dict[str, Any]
 
 _MANAGED_FIELD_KEYS: Final = ("manager", "operation", "apiVersion", "subresource", "time")
 
-_CONTAINER: Final[Fields] = {"name": KEEP, "image": KEEP, "command": KEEP, "args": KEEP}
+_CONTAINER: Final[Fields] = {"name": KEEP, "image": KEEP, "command": KEEP, "args": KEEP, "volumeMounts": KEEP}
 
 #: What a scan keeps of a Pod (``metadata`` is kept whole but for managedFields' ``fieldsV1``).
 POD_FIELDS: Final[Fields] = {
@@ -57,7 +58,7 @@ POD_FIELDS: Final[Fields] = {
         "containers": [_CONTAINER],
         "initContainers": [_CONTAINER],
         "ephemeralContainers": [_CONTAINER],
-        "volumes": [{"name": KEEP, "persistentVolumeClaim": KEEP}],
+        "volumes": [{"name": KEEP, "persistentVolumeClaim": KEEP, "hostPath": KEEP}],
     },
     "status": {"phase": KEEP},
 }

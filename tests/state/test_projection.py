@@ -84,7 +84,7 @@ def test_pod_projection_keeps_what_checks_read() -> None:
             "containers": [
                 {"name": "web", "image": "registry.example.com/web:1.0", "command": ["/web"], "args": ["--port=80"]}
             ],
-            "initContainers": [{"name": "init", "image": "busybox:1.36"}],
+            "initContainers": [{"name": "init", "image": "busybox:1.36", "volumeMounts": []}],
             "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-1"}}, {"name": "token"}],
         },
         "status": {"phase": "Running"},
