@@ -4,28 +4,34 @@ Usage (from the repository root)::
 
     python bench/fleet_scan.py                      # fleet-100: 10 prod + 30 dev + 60 edge (+ 1 canary)
     python bench/fleet_scan.py --clusters 10        # a quick run on a proportional fleet-10
-    python bench/fleet_scan.py --prod 2 --dev 4 --edge 4 --workdir /tmp/fc-bench
+    python bench/fleet_scan.py --prod 2 --dev 4 --edge 4 --workdir /tmp/fc-bench --repeat 2
 
 The fleet comes from :func:`fleetcheck.demo.generate.bench_fleet_spec`,
 which adds one canary so the prod tier is guarded (fleet-100 is 101
 clusters); it is generated once into ``--workdir`` and reused while the
-generator's spec is unchanged. One replay server in its own process
-(:class:`fleetcheck.replay.ReplayProcess`) serves every cluster over
-HTTPS with a request log. Every measured run is a child process, measured
-with ``wait4`` (wall, CPU, peak RSS); the replay server's CPU is read
-from ``/proc`` around each run, so it is measured apart.
+generator's spec is unchanged. A replay server in its own process
+(:class:`fleetcheck.replay.ReplayProcess`) serves the clusters of each run
+over HTTPS with a request log; it is started afresh for every measured run
+(timestamps are rebased to "now" at start-up, and Leases must not age
+during a long benchmark) and its start-up is not measured. Every measured
+run is a child process, measured with ``wait4`` (wall, CPU, peak RSS); the
+server's CPU is read from ``/proc`` around each run, so it is measured
+apart. ``--repeat N`` keeps the fastest of N runs (a shared machine is
+noisy).
 
 Measured, in this order:
 
 - ``floor``: ``bench/fetch_floor.py`` lists the kinds the enabled checks
   read, raw, with the scan's client, worker count and page size, parses
-  them with orjson and keeps them: nothing else.
+  them with orjson and keeps them: nothing else, not even the cyclic
+  garbage collector (``floor_gc_on``: the same with it, for reference).
 - ``scan``: ``python -m fleetcheck.cli run --fleet F`` with every built-in
   check and the reports written (serial), for the whole fleet and, for
   scaling, its first quarter and half (same proportions).
 - ``scan -n 2``: the whole fleet with pytest-xdist, two workers.
 - ``tier1``: ``kubectl get <the same kinds> -A -o json`` once per cluster,
-  one cluster after the other (the Tier-1 loop the project started from).
+  one cluster after the other, cold discovery cache (the Tier-1 loop the
+  project started from).
 
 One line per figure; the last line is the summary::
 

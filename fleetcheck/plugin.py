@@ -147,12 +147,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     except ConfigError as exc:
         _exit_on_config_error(exc)
         return
-    metafunc.parametrize("cluster", names, ids=names, indirect=True)
+    # the group mark rides on each parameter, so it exists from collection on, whatever the hook order
+    # (xdist ``--dist loadgroup`` keeps a cluster's cases, and so its cache, on one worker)
+    params = [pytest.param(name, marks=pytest.mark.xdist_group(name), id=name) for name in names]
+    metafunc.parametrize("cluster", params, indirect=True)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks it schedules by
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop checks no selected cluster runs; group each cluster's cases for xdist ``--dist loadgroup``."""
+    """Drop checks no selected cluster runs (their empty parameter set would show as a skip)."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
@@ -163,7 +165,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if not isinstance(param, str):  # the empty parameter set: no cluster's profile selects it
                 dropped.append(item)
                 continue
-            item.add_marker(pytest.mark.xdist_group(param))
         kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

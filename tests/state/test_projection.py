@@ -39,7 +39,12 @@ def _pod() -> dict[str, Any]:
             "annotations": {"backup.velero.io/backup-volumes": "data"},
             "ownerReferences": [{"kind": "ReplicaSet", "name": "web-abc", "controller": True}],
             "managedFields": [
-                {"manager": "argocd-controller", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {"f:a": {}}}
+                {
+                    "manager": "argocd-controller",
+                    "operation": "Apply",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:a": {}},
+                }
             ],
         },
         "spec": {
@@ -93,7 +98,10 @@ def test_pod_projection_keeps_what_checks_read() -> None:
 
 
 def test_other_kinds_only_lose_managed_fields_bodies() -> None:
-    deployment = {"metadata": {"name": "d", "managedFields": [{"manager": "kubectl", "fieldsV1": {}}]}, "spec": {"x": 1}}
+    deployment = {
+        "metadata": {"name": "d", "managedFields": [{"manager": "kubectl", "fieldsV1": {}}]},
+        "spec": {"x": 1},
+    }
     plain = {"metadata": {"name": "e"}, "spec": {"y": 2}}
     slim = project_items("deployments.apps", [deployment, plain])
     assert slim[0] == {"metadata": {"name": "d", "managedFields": [{"manager": "kubectl"}]}, "spec": {"x": 1}}
