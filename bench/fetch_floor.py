@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,11 +37,17 @@ from fleetcheck.kinds import parse_kind
 __all__ = ["main"]
 
 
+#: the client writes a context's CA to a temporary file it shares by content between loads; loading two contexts
+#: at once can hand one thread a file the other is still writing (fleetcheck opens its states one at a time too)
+_LOAD_LOCK = threading.Lock()
+
+
 def _client(config: dict[str, Any], context: str) -> k8s_client.ApiClient:
     configuration = k8s_client.Configuration()
-    kube_config.load_kube_config_from_dict(
-        config, context=context, client_configuration=configuration, persist_config=False
-    )
+    with _LOAD_LOCK:
+        kube_config.load_kube_config_from_dict(
+            config, context=context, client_configuration=configuration, persist_config=False
+        )
     configuration.retries = 0
     return k8s_client.ApiClient(configuration)
 

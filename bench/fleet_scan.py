@@ -61,6 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchfleet import FleetMix, ensure_fleet, kinds_for_profiles, write_fleet_file  # noqa: E402
+from latency_replay import LatencyReplayProcess  # noqa: E402
 from measure import Measured, process_cpu_seconds, process_rss_mb, run_measured  # noqa: E402
 
 from fleetcheck.kinds import parse_kind  # noqa: E402
@@ -192,8 +193,11 @@ class Bench:
     The server's start-up is not measured.
     """
 
-    def __init__(self, workdir: Path, fleet_dir: Path, kubeconfig: Path, request_log: Path, repeat: int) -> None:
+    def __init__(
+        self, workdir: Path, fleet_dir: Path, kubeconfig: Path, request_log: Path, repeat: int, latency_ms: float = 0.0
+    ) -> None:
         self.workdir = workdir
+        self.latency_ms = latency_ms
         self.fleet_dir = fleet_dir
         self.kubeconfig = kubeconfig
         self.log = RequestLogReader(request_log)
@@ -210,7 +214,14 @@ class Bench:
         self.stop()
         started = time.perf_counter()
         dirs = [self.fleet_dir / name for name in names]
-        self.replay = ReplayProcess(dirs, self.kubeconfig, request_log=self.request_log, ready_timeout=900).start()
+        replay: ReplayProcess
+        if self.latency_ms > 0:
+            replay = LatencyReplayProcess(
+                dirs, self.kubeconfig, latency_ms=self.latency_ms, request_log=self.request_log
+            )
+        else:
+            replay = ReplayProcess(dirs, self.kubeconfig, request_log=self.request_log, ready_timeout=900)
+        self.replay = replay.start()
         self.ready_s = time.perf_counter() - started
         self.serving = tuple(names)
         self._fresh = True
@@ -378,6 +389,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where generated fleets are cached and runs write (default: $TMPDIR/fleetcheck-bench)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="run each measurement N times, keep the fastest")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="add this round trip to every API request (default 0: loopback; try 50 for a remote API server)",
+    )
     defaults = RunOptions()
     parser.add_argument(
         "--floor-workers",
@@ -430,12 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     request_log = workdir / "requests.jsonl"
     request_log.unlink(missing_ok=True)
     kubeconfig = workdir / "kubeconfig"
-    bench = Bench(workdir, fleet_dir, kubeconfig, request_log, args.repeat)
+    bench = Bench(workdir, fleet_dir, kubeconfig, request_log, args.repeat, args.latency_ms)
     try:
         replay = bench.start(names)
         say(
             f"replay pid={replay.pid} ready_s={bench.ready_s:.1f} rss_mb={process_rss_mb(replay.pid):.0f} "
-            f"(its own process, restarted before each run; start-up not measured) repeat={bench.repeat}"
+            f"(its own process, restarted before each run; start-up not measured) repeat={bench.repeat} "
+            f"latency_ms={args.latency_ms:g}"
         )
         fleet_files = {
             m.total: write_fleet_file(runs_dir / m.label, fleet_dir, m.names(), kubeconfig, mix.spec()) for m in sizes

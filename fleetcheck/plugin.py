@@ -76,9 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--fetch-workers",
         type=int,
-        default=8,
+        default=16,
         metavar="N",
-        help="clusters listed at once (default 8); a serial run lists every selected cluster up front",
+        help="clusters listed at once (default 16); a serial run lists every selected cluster up front",
     )
     group.addoption(
         "--full-objects",

@@ -123,8 +123,8 @@ class RunOptions:
     report_dir: Path = Path("reports")
     #: (k, n): scan the k-th (1-based) of n slices of the fleet
     shard: tuple[int, int] | None = None
-    #: clusters listed at once (``--fetch-workers``)
-    prefetch_workers: int = 8
+    #: clusters listed at once (``--fetch-workers``); one connection per cluster, so this hides round trips
+    prefetch_workers: int = 16
     #: keep slim projections of listed objects (:mod:`fleetcheck.state.projection`); ``--full-objects`` turns it off
     slim_objects: bool = True
     connect_timeout: float = 5.0

@@ -35,6 +35,10 @@ __all__ = ["LiveClusterState", "LiveOptions"]
 log = logging.getLogger("fleetcheck.live")
 
 _RETRYABLE_STATUS = {429, 503}
+#: The client writes certificate data to temporary files it shares between loads by content, naming the file
+#: before writing it: two contexts loaded at once (a thread pool opening clusters) could hand one of them an empty
+#: CA file ("no certificate or crl found"). Loading takes milliseconds; one at a time.
+_CONFIG_LOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,10 @@ class LiveClusterState(ClusterState):
         self.options = options or LiveOptions()
         configuration = k8s_client.Configuration()
         try:
-            kube_config.load_kube_config_from_dict(
-                kubeconfig.config, context=context, client_configuration=configuration, persist_config=False
-            )
+            with _CONFIG_LOAD_LOCK:
+                kube_config.load_kube_config_from_dict(
+                    kubeconfig.config, context=context, client_configuration=configuration, persist_config=False
+                )
         except (ConfigException, ValueError, TypeError, KeyError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(
