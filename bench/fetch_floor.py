@@ -1,3 +1,5 @@
+# mypy: disallow-untyped-calls=False
+# (the official client is untyped, as for fleetcheck.state.live in pyproject.toml)
 """The fetch floor: list the kinds a scan reads, raw, with the scan's client and concurrency, and nothing else.
 
 Run as a subprocess by ``bench/fleet_scan.py`` (so its wall time, CPU and
