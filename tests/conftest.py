@@ -18,3 +18,15 @@ def isolated_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     return home
+
+
+#: real cluster captures and upstream manifests, beside the repo (never copied into it)
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus of real cluster captures (skips when absent)."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS} (integration data lives in ../shared/corpus)")
+    return CORPUS

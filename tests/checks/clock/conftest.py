@@ -11,13 +11,10 @@ attaches to its report.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -35,29 +32,16 @@ import fleetcheck.state.snapshot_state  # noqa: F401
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
 from tests.harness import NESTED_OPTIONS, Verdicts, verdicts_of
+from tests.servers import chrony
 
 REPO = Path(__file__).resolve().parents[3]
 CHECKS = REPO / "checks" / "test_clock.py"
-CORPUS = REPO.parent / "shared" / "corpus"
 #: the moment every test snapshot was "captured"
 CAPTURED = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
 Obj = dict[str, Any]
 #: plugins a nested run does not need (hypothesis's imports hypothesis in every run's terminal summary)
 
 
-def _load_servers(name: str) -> ModuleType:
-    module_name = f"_fleetcheck_test_servers_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "tests" / "servers" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-chrony = _load_servers("chrony")
 chrony_server = chrony.chrony_server
 
 
@@ -257,11 +241,3 @@ def profile_file(tmp_path: Path) -> Any:
         return str(path)
 
     return write
-
-
-@pytest.fixture
-def corpus() -> Path:
-    """The shared corpus of real cluster captures (skips when absent)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS} (integration data lives in ../shared/corpus)")
-    return CORPUS

@@ -12,13 +12,10 @@ from the record the plugin attaches to its report.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -37,10 +34,10 @@ import fleetcheck.state.snapshot_state  # noqa: F401
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
 from tests.harness import NESTED_OPTIONS, Verdicts, verdicts_of
+from tests.servers import dnsmasq
 
 REPO = Path(__file__).resolve().parents[3]
 CHECKS = REPO / "checks" / "test_dns.py"
-CORPUS = REPO.parent / "shared" / "corpus"
 CAPTURED = "2026-11-24T10:00:00Z"
 #: plugins a nested run does not need (hypothesis's imports hypothesis in every run's terminal summary)
 Obj = dict[str, Any]
@@ -70,19 +67,6 @@ KUBEADM_COREFILE = """\
 """
 
 
-def _load_servers(name: str) -> ModuleType:
-    module_name = f"_fleetcheck_test_servers_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "tests" / "servers" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dnsmasq = _load_servers("dnsmasq")
 dnsmasq_server = dnsmasq.dnsmasq_server
 silent_dns = dnsmasq.silent_dns
 
@@ -355,11 +339,3 @@ def profile_file(tmp_path: Path) -> Any:
         return str(path)
 
     return write
-
-
-@pytest.fixture
-def corpus() -> Path:
-    """The shared corpus of real cluster captures (skips when absent)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS} (integration data lives in ../shared/corpus)")
-    return CORPUS

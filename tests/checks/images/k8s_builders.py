@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
 import yaml
 
 Obj = dict[str, Any]
@@ -437,3 +441,53 @@ class CheckRun:
 
     def outcomes(self, code: str) -> dict[str, str]:
         return {cluster: v.outcome for (c, cluster), v in self.verdicts.items() if c == code}
+
+
+# -- fixtures, imported by the conftests of tests/checks/images and tests/checks/cni ------------------------
+REPO = Path(__file__).resolve().parents[3]
+CHECKS = REPO / "checks"
+
+
+@pytest.fixture
+def k8s() -> ModuleType:
+    """Real-shaped object builders and ``write_snapshot`` (this module)."""
+    return sys.modules[__name__]
+
+
+@pytest.fixture
+def write_profile(tmp_path: Path) -> Callable[..., Path]:
+    """Write a profile extending ``default`` with the given top-level fields."""
+
+    def write(name: str = "test", **fields: Any) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"name": name, "extends": "default", **fields}, sort_keys=False))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_checks(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Run check modules in an inner pytest session over snapshots (or a fleet file); return a ``CheckRun``."""
+    pytester = request.getfixturevalue("pytester")
+
+    def run(
+        modules: str | tuple[str, ...],
+        *snapshots: Path,
+        profile: Path | None = None,
+        fleet: Path | None = None,
+        args: tuple[str, ...] = (),
+    ) -> Any:
+        names = (modules,) if isinstance(modules, str) else modules
+        # hypothesis' plugin re-imports hypothesis in every inner session (pytester restores sys.modules): 0.7 s
+        # each; --tb=native: pytest's own traceback rendering parses the kubernetes client's huge modules (4 s)
+        argv = [*(str(CHECKS / m) for m in names), "--no-reports", "-q", "--tb=native", "-p", "no:hypothesispytest"]
+        for folder in snapshots:
+            argv += ["--snapshot", str(folder)]
+        if profile is not None:
+            argv += ["--profile", str(profile)]
+        if fleet is not None:
+            argv += ["--fleet", str(fleet)]
+        return CheckRun(pytester.runpytest_inprocess(*argv, *args))
+
+    return run
