@@ -29,6 +29,7 @@ from fleetcheck.registry.sources.base import (
     Obj,
     SourceContext,
     SourceUnavailable,
+    object_labels,
     safe_name,
 )
 from fleetcheck.registry.sources.credentials import (
@@ -142,12 +143,7 @@ class ArgoCDSource(ManagedSource):
         meta = secret.get("metadata") or {}
         secret_name = str(meta.get("name", ""))
         origin = f"argocd Secret {meta.get('namespace') or self.spec.namespace}/{secret_name}"
-        raw_labels = meta.get("labels") or {}
-        labels = {
-            str(k): str(v)
-            for k, v in (raw_labels.items() if isinstance(raw_labels, dict) else [])
-            if not str(k).startswith("argocd.argoproj.io/")
-        }
+        labels = object_labels(meta, drop_prefix="argocd.argoproj.io/")
         found = DiscoveredCluster(name=safe_name(secret_name), labels=labels)
         try:
             server = secret_text(secret, "server", "argocd")

@@ -46,6 +46,8 @@ __all__ = [
     "SourceContext",
     "SourceSpec",
     "SourceUnavailable",
+    "condition_status",
+    "object_labels",
     "safe_name",
 ]
 
@@ -337,6 +339,23 @@ class Source(ABC):
         """The clusters this source knows; raise :class:`ConfigError` when the source itself is unusable."""
 
 
+def condition_status(status: object, kind: str) -> str | None:
+    """The ``status`` (True/False/Unknown) of the condition of type ``kind`` in an object's ``status``."""
+    conditions = status.get("conditions") if isinstance(status, dict) else None
+    for item in conditions if isinstance(conditions, list) else []:
+        if isinstance(item, dict) and item.get("type") == kind:
+            return str(item.get("status", "Unknown"))
+    return None
+
+
+def object_labels(meta: Obj, *, drop_prefix: str | None = None) -> dict[str, str]:
+    """An object's labels as strings (a malformed ``labels`` field reads as none)."""
+    raw = meta.get("labels") or {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): str(v) for k, v in raw.items() if drop_prefix is None or not str(k).startswith(drop_prefix)}
+
+
 class ManagedSource(Source):
     """A source reading a management cluster: opens it, reads, closes, and applies the context mapping."""
 
@@ -366,6 +385,14 @@ class ManagedSource(Source):
         finally:
             mgmt.close()
         return self._apply_contexts(found, ctx)
+
+    def selected_objects(self, mgmt: ManagementCluster, kind: str) -> list[Obj]:
+        """Every ``kind`` object of the management cluster whose (safe) name the source's globs select."""
+        return [
+            obj
+            for obj in mgmt.list_all(kind, self.what)
+            if self.spec.selects(safe_name(str((obj.get("metadata") or {}).get("name", ""))))
+        ]
 
     @abstractmethod
     def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:

@@ -16,7 +16,7 @@ half-built or broken cluster is never silently out of the scan.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -27,6 +27,8 @@ from fleetcheck.registry.sources.base import (
     ManagementCluster,
     Obj,
     SourceContext,
+    condition_status,
+    object_labels,
     safe_name,
 )
 from fleetcheck.registry.sources.credentials import CredentialError, kubeconfig_from_text, secret_value
@@ -48,15 +50,6 @@ class CapiSourceSpec(ManagedSourceSpec):
     secret_suffix: str = "-kubeconfig"
 
 
-def _condition(conditions: Any, kind: str) -> str | None:
-    if not isinstance(conditions, list):
-        return None
-    for item in conditions:
-        if isinstance(item, dict) and item.get("type") == kind:
-            return str(item.get("status", "Unknown"))
-    return None
-
-
 def capi_status(cluster: Obj) -> str:
     """``phase Provisioned, Available=True``: the phase and the readiness condition of either API version.
 
@@ -70,12 +63,11 @@ def capi_status(cluster: Obj) -> str:
     parts: list[str] = []
     if status.get("phase"):
         parts.append(f"phase {status['phase']}")
-    backported = (status.get("v1beta2") or {}).get("conditions") if isinstance(status.get("v1beta2"), dict) else None
-    available = _condition(backported, "Available") or _condition(status.get("conditions"), "Available")
+    available = condition_status(status.get("v1beta2"), "Available") or condition_status(status, "Available")
     if available is not None:
         parts.append(f"Available={available}")
     else:
-        ready = _condition(status.get("conditions"), "Ready")
+        ready = condition_status(status, "Ready")
         if ready is not None:
             parts.append(f"Ready={ready}")
     return ", ".join(parts) or "no status"
@@ -116,13 +108,12 @@ class CapiSource(ManagedSource):
         spec = obj.get("spec") or {}
         name = str(meta.get("name", ""))
         namespace = str(meta.get("namespace") or "default")
-        raw_labels = meta.get("labels") or {}
         endpoint = _endpoint(spec) if isinstance(spec, dict) else None
         found = DiscoveredCluster(
             name=safe_name(name),
             namespace=namespace,
             server=endpoint,
-            labels={str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {},
+            labels=object_labels(meta),
             aliases=[endpoint] if endpoint else [],
         )
         status = capi_status(obj)

@@ -21,6 +21,8 @@ from fleetcheck.registry.sources.base import (
     ManagementCluster,
     Obj,
     SourceContext,
+    condition_status,
+    object_labels,
     safe_name,
 )
 from fleetcheck.registry.sources.credentials import CredentialError, build_kubeconfig, secret_text, secret_value
@@ -36,14 +38,6 @@ class KarmadaSourceSpec(ManagedSourceSpec):
     type: Literal["karmada"] = "karmada"
 
 
-def _ready(status: object) -> str | None:
-    conditions = status.get("conditions") if isinstance(status, dict) else None
-    for item in conditions if isinstance(conditions, list) else []:
-        if isinstance(item, dict) and item.get("type") == "Ready":
-            return str(item.get("status", "Unknown"))
-    return None
-
-
 class KarmadaSource(ManagedSource):
     """Karmada member clusters, with the credentials Karmada uses for Push-mode members."""
 
@@ -54,11 +48,7 @@ class KarmadaSource(ManagedSource):
 
     def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:
         """One cluster per selected Karmada ``Cluster``."""
-        return [
-            self._cluster(mgmt, obj)
-            for obj in mgmt.list_all(CLUSTERS_KIND, self.what)
-            if self.spec.selects(safe_name(str((obj.get("metadata") or {}).get("name", ""))))
-        ]
+        return [self._cluster(mgmt, obj) for obj in self.selected_objects(mgmt, CLUSTERS_KIND)]
 
     def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
         from fleetcheck.state.base import KindUnavailable
@@ -67,15 +57,14 @@ class KarmadaSource(ManagedSource):
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}
         name = safe_name(str(meta.get("name", "")))
-        raw_labels = meta.get("labels") or {}
-        labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+        labels = object_labels(meta)
         for key in ("provider", "region", "zone"):
             if isinstance(spec.get(key), str) and spec[key]:
                 labels.setdefault(key, spec[key])
         server = spec.get("apiEndpoint") if isinstance(spec.get("apiEndpoint"), str) else None
         found = DiscoveredCluster(name=name, server=server, labels=labels)
         mode = spec.get("syncMode") or "Push"
-        ready = _ready(status)
+        ready = condition_status(status, "Ready")
         version = status.get("kubernetesVersion") if isinstance(status, dict) else None
         found.notes.append(
             f"Karmada {mode} member" + (f", Ready={ready}" if ready else "") + (f", {version}" if version else "")

@@ -27,6 +27,8 @@ from fleetcheck.registry.sources.base import (
     ManagementCluster,
     Obj,
     SourceContext,
+    condition_status,
+    object_labels,
     safe_name,
 )
 from fleetcheck.registry.sources.credentials import (
@@ -50,14 +52,6 @@ class OCMSourceSpec(ManagedSourceSpec):
     managed_service_account: str | None = None
 
 
-def _condition(status: object, kind: str) -> str | None:
-    conditions = status.get("conditions") if isinstance(status, dict) else None
-    for item in conditions if isinstance(conditions, list) else []:
-        if isinstance(item, dict) and item.get("type") == kind:
-            return str(item.get("status", "Unknown"))
-    return None
-
-
 class OCMSource(ManagedSource):
     """OCM ManagedClusters, with credentials from a ManagedServiceAccount or the fleet file's mapping."""
 
@@ -68,11 +62,7 @@ class OCMSource(ManagedSource):
 
     def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:
         """One cluster per selected ManagedCluster."""
-        return [
-            self._cluster(mgmt, obj)
-            for obj in mgmt.list_all(CLUSTERS_KIND, self.what)
-            if self.spec.selects(safe_name(str((obj.get("metadata") or {}).get("name", ""))))
-        ]
+        return [self._cluster(mgmt, obj) for obj in self.selected_objects(mgmt, CLUSTERS_KIND)]
 
     def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
         from fleetcheck.state.base import KindUnavailable
@@ -82,13 +72,12 @@ class OCMSource(ManagedSource):
         status = obj.get("status") or {}
         raw_name = str(meta.get("name", ""))
         name = safe_name(raw_name)
-        raw_labels = meta.get("labels") or {}
-        labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+        labels = object_labels(meta)
         configs = spec.get("managedClusterClientConfigs") if isinstance(spec, dict) else None
         first = configs[0] if isinstance(configs, list) and configs and isinstance(configs[0], dict) else {}
         server = first.get("url") if isinstance(first.get("url"), str) else None
         found = DiscoveredCluster(name=name, server=server, labels=labels)
-        available = _condition(status, "ManagedClusterConditionAvailable")
+        available = condition_status(status, "ManagedClusterConditionAvailable")
         version = (status.get("version") or {}).get("kubernetes") if isinstance(status, dict) else None
         note = "OCM managed cluster" + (f", Available={available}" if available else "")
         found.notes.append(note + (f", {version}" if version else ""))

@@ -26,6 +26,7 @@ from fleetcheck.registry.sources.base import (
     ManagementCluster,
     Obj,
     SourceContext,
+    object_labels,
     safe_name,
 )
 from fleetcheck.registry.sources.credentials import CredentialError, build_kubeconfig
@@ -79,8 +80,7 @@ class RancherSource(ManagedSource):
         status = obj.get("status") or {}
         cluster_id = str(meta.get("name", ""))
         display = spec.get("displayName") if isinstance(spec, dict) else None
-        raw_labels = meta.get("labels") or {}
-        labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+        labels = object_labels(meta)
         server = f"{self.spec.url.rstrip('/')}/k8s/clusters/{cluster_id}"
         found = DiscoveredCluster(name=safe_name(str(display or cluster_id)), server=server, labels=labels)
         endpoint = status.get("apiEndpoint") if isinstance(status, dict) else None
