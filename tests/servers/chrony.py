@@ -17,7 +17,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import ntplib
 import pytest
+
+from tests.servers.process import stop_process
 
 CHRONYD = "/usr/sbin/chronyd"
 FAKETIME = "/usr/bin/faketime"
@@ -139,14 +140,7 @@ class ChronyServer:
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL after the deadline; safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_DEADLINE)
+        stop_process(process, STOP_DEADLINE)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ Loaded by the DNS tests' conftest by file path (the suite runs with
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -26,6 +25,8 @@ import dns.exception
 import dns.message
 import dns.query
 import pytest
+
+from tests.servers.process import stop_process
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 START_DEADLINE = 5.0
@@ -115,14 +116,7 @@ class DnsmasqServer:
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL after the deadline; safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_DEADLINE)
+        stop_process(process, STOP_DEADLINE)
 
 
 class SilentDnsEndpoint:

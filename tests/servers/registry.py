@@ -24,26 +24,22 @@ from __future__ import annotations
 import contextlib
 import http.client
 import http.server
-import ipaddress
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.servers.process import stop_process
+from tests.servers.tls import write_tls
 
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 LOOPBACK = "127.0.0.1"
@@ -59,61 +55,9 @@ class TLSFiles:
     key: Path
 
 
-def make_tls(folder: Path, host: str = LOOPBACK) -> TLSFiles:
-    """A fresh CA and a server certificate for ``host`` (IP SAN), valid for an hour, written under ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleetcheck test registry CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    files = TLSFiles(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
-    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    files.key.chmod(0o600)
-    return files
+def make_tls(folder: Path) -> TLSFiles:
+    """A fresh CA and a server certificate for 127.0.0.1, valid for an hour, written under ``folder``."""
+    return TLSFiles(*write_tls(folder))
 
 
 def registry_available() -> bool:
@@ -227,14 +171,7 @@ class RegistryServer:
     def stop(self) -> None:
         """Terminate the process this object started (by its pid), and reap it."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)
 
     def __enter__(self) -> RegistryServer:
         return self.start() if self.process is None else self
