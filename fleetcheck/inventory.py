@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, load_fleet
-from fleetcheck.registry.kubeconfig import merge_kubeconfigs
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
 
 if TYPE_CHECKING:
@@ -36,11 +35,7 @@ def probe_cluster(entry: ClusterEntry, timeout: float) -> tuple[str, str]:
     if entry.credentials_error is not None:
         return f"error: {entry.credentials_error}", "-"
     try:
-        merged = (
-            entry.credentials
-            if entry.credentials is not None
-            else merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
-        )
+        merged = entry.merged_kubeconfig()
         state = LiveClusterState(
             entry.name,
             merged,
@@ -152,11 +147,7 @@ def check_access(entry: ClusterEntry, kinds: list[ResourceRef], timeout: float) 
     from fleetcheck.state.live import LiveClusterState, LiveOptions
 
     try:
-        merged = (
-            entry.credentials
-            if entry.credentials is not None
-            else merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
-        )
+        merged = entry.merged_kubeconfig()
         state = LiveClusterState(
             entry.name,
             merged,

@@ -24,8 +24,6 @@ from fleetcheck.catalog import CheckSpec
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, Fleet, load_fleet
-from fleetcheck.registry.kubeconfig import MergedKubeconfig
-from fleetcheck.registry.kubeconfig import merge_kubeconfigs as _merge_kubeconfig_files
 from fleetcheck.registry.profile import Profile, load_profile
 from fleetcheck.registry.yamlfile import config_error_from_validation
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
@@ -53,30 +51,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= k <= n:
         raise ConfigError("--shard", "K/N", f"{text!r}: K must be between 1 and N", "write e.g. --shard 1/3")
     return k, n
-
-
-_MERGED: dict[tuple[tuple[str, int, int], ...], MergedKubeconfig] = {}
-_MERGED_LOCK = threading.Lock()
-
-
-def merge_kubeconfigs(paths: list[Path]) -> MergedKubeconfig:
-    """The kubeconfig files merged, parsed once per run while the files are unchanged.
-
-    Every cluster of a fleet usually names the same kubeconfig, and a
-    100-context file takes a YAML parser a good part of a second: parsing
-    it again for each cluster made opening a fleet quadratic. Keyed by each
-    file's path, size and modification time; a file that cannot be read is
-    left to :func:`fleetcheck.registry.kubeconfig.merge_kubeconfigs` to report.
-    """
-    try:
-        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
-    except OSError:
-        return _merge_kubeconfig_files(paths)
-    with _MERGED_LOCK:
-        merged = _MERGED.get(key)
-        if merged is None:
-            merged = _MERGED[key] = _merge_kubeconfig_files(paths)
-        return merged
 
 
 class _CollectorPause:
@@ -240,12 +214,7 @@ class RunState:
                 return BrokenClusterState(entry.name, entry.credentials_error)
             from fleetcheck.state.live import LiveClusterState, LiveOptions
 
-            # credentials a source read from a Secret live in memory; everything else names kubeconfig files
-            merged = (
-                entry.credentials
-                if entry.credentials is not None
-                else merge_kubeconfigs([Path(p) for p in entry.kubeconfig])
-            )
+            merged = entry.merged_kubeconfig()  # a source's in-memory credentials, or kubeconfig files
             options = LiveOptions(
                 connect_timeout=self.options.connect_timeout,
                 read_timeout=self.options.read_timeout,

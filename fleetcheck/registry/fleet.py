@@ -129,6 +129,12 @@ class ClusterEntry(BaseModel):
     #: credentials a source read from a Secret: in memory only, never dumped, printed or logged
     credentials: MergedKubeconfig | None = Field(default=None, exclude=True, repr=False)
 
+    def merged_kubeconfig(self) -> MergedKubeconfig:
+        """The credentials to reach it: a source's in-memory kubeconfig, else its kubeconfig files merged."""
+        if self.credentials is not None:
+            return self.credentials
+        return merge_kubeconfigs([Path(p) for p in self.kubeconfig])
+
     @property
     def is_snapshot(self) -> bool:
         """Backed by a snapshot folder rather than a live API server."""

@@ -11,6 +11,7 @@ the live client loads, so the contexts listed are exactly the ones scanned.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,31 @@ def _absolutise(entry: dict[str, Any], section: str, base: Path) -> dict[str, An
     return {**entry, inner_key: inner}
 
 
+_MERGED: dict[tuple[tuple[str, int, int], ...], MergedKubeconfig] = {}
+_MERGED_LOCK = threading.Lock()
+
+
 def merge_kubeconfigs(paths: list[Path], *, referenced_by: str = "KUBECONFIG") -> MergedKubeconfig:
-    """Merge ``paths`` (missing files are skipped, as kubectl does, unless none exist)."""
+    """Merge ``paths`` (missing files are skipped, as kubectl does, unless none exist), once per content.
+
+    Every cluster of a fleet usually names the same kubeconfig, and a
+    100-context file takes a YAML parser a good part of a second: parsing it
+    again for each cluster made opening a fleet quadratic. The result is kept
+    per (path, modification time, size) of each file, so an edited file is
+    read again; a file that cannot be read is reported by the uncached merge.
+    """
+    try:
+        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    except OSError:
+        return _merge_files(paths, referenced_by)
+    with _MERGED_LOCK:
+        merged = _MERGED.get(key)
+        if merged is None:
+            merged = _MERGED[key] = _merge_files(paths, referenced_by)
+        return merged
+
+
+def _merge_files(paths: list[Path], referenced_by: str) -> MergedKubeconfig:
     existing = [p for p in paths if p.is_file()]
     if not existing:
         shown = os.pathsep.join(str(p) for p in paths) or "(none)"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import fleetcheck.registry.kubeconfig as kubeconfig
 import fleetcheck.runstate as runstate
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
 from fleetcheck.runstate import RunOptions, RunState
@@ -46,19 +47,19 @@ def _kubeconfig(path: Path, contexts: list[str]) -> Path:
 
 def test_a_kubeconfig_is_parsed_once_while_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[Path]] = []
-    original = runstate._merge_kubeconfig_files
+    original = kubeconfig._merge_files
 
-    def counting(paths: list[Path]) -> MergedKubeconfig:
+    def counting(paths: list[Path], referenced_by: str) -> MergedKubeconfig:
         calls.append(paths)
-        return original(paths)
+        return original(paths, referenced_by)
 
-    monkeypatch.setattr(runstate, "_merge_kubeconfig_files", counting)
+    monkeypatch.setattr(kubeconfig, "_merge_files", counting)
     path = _kubeconfig(tmp_path / "kubeconfig", ["a", "b"])
-    first = runstate.merge_kubeconfigs([path])
-    assert runstate.merge_kubeconfigs([path]) is first
+    first = kubeconfig.merge_kubeconfigs([path])
+    assert kubeconfig.merge_kubeconfigs([path]) is first
     assert len(calls) == 1
     _kubeconfig(path, ["a", "b", "c"])  # rewritten: a new size (and mtime), parsed again
-    assert runstate.merge_kubeconfigs([path]).contexts == ["a", "b", "c"]
+    assert kubeconfig.merge_kubeconfigs([path]).contexts == ["a", "b", "c"]
     assert len(calls) == 2
 
 
@@ -66,7 +67,7 @@ def test_a_missing_kubeconfig_is_left_to_the_loader_to_report(tmp_path: Path) ->
     from fleetcheck.errors import ConfigError
 
     with pytest.raises(ConfigError):
-        runstate.merge_kubeconfigs([tmp_path / "absent"])
+        kubeconfig.merge_kubeconfigs([tmp_path / "absent"])
 
 
 @pytest.mark.usefixtures("collector_restored")
