@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from fleetcheck import ClusterView, FleetView, check, fail, skip
 from fleetcheck.cni import SIGNATURES, CniDetection, CniMatch, SemVer, detect_cni, normalize_cni_name
 from fleetcheck.errors import ConfigError, FleetcheckError
+from fleetcheck.outcomes import breakdown, name_list
 
 _MEMO_KEY = "fleetcheck.cni.detection"
 _LIST_LIMIT = 8
@@ -41,15 +42,12 @@ def _peer_detections(cluster: ClusterView, fleet: FleetView) -> tuple[dict[str, 
 
 
 def _names(names: Iterable[str]) -> str:
-    listed = sorted(names)
-    shown = ", ".join(listed[:_LIST_LIMIT])
-    return shown + (f" and {len(listed) - _LIST_LIMIT} more" if len(listed) > _LIST_LIMIT else "")
+    return name_list(names, _LIST_LIMIT)
 
 
 def _breakdown(groups: dict[str, list[str]]) -> str:
     """``kindnet on 3 (a, b, c), calico on 1 (d)``, largest group first."""
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    return ", ".join(f"{key} on {len(members)} ({_names(members)})" for key, members in ordered)
+    return breakdown(groups, _LIST_LIMIT)
 
 
 def _not_counted(unreadable: list[str]) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from fleetcheck import ClusterView, Findings, FleetView, check, fail, skip
 from fleetcheck.corefile import DnsSetup, find_dns_setup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.errors import FleetcheckError
+from fleetcheck.outcomes import name_list
 from fleetcheck.probes import ProbeError
 from fleetcheck.probes.dns import DnsAnswer, resolve_name
 
@@ -35,9 +36,7 @@ def dns_setup(cluster: ClusterView) -> DnsSetup | None:
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:NAMES_SHOWN])
-    more = len(names) - NAMES_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
+    return name_list(names, NAMES_SHOWN, sort=False)
 
 
 @dataclass(frozen=True)

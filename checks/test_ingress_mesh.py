@@ -29,6 +29,7 @@ from typing import Any, Literal
 from fleetcheck import ClusterView, FleetView, check, fail, object_ref, skip
 from fleetcheck.errors import ConfigError, FleetcheckError
 from fleetcheck.imageref import ImageRefError, parse_image_ref
+from fleetcheck.outcomes import breakdown, name_list
 
 Obj = dict[str, Any]
 Area = Literal["ingress", "mesh"]
@@ -299,14 +300,11 @@ class Standard:
 
 
 def _names(names: Iterable[str]) -> str:
-    listed = sorted(names)
-    shown = ", ".join(listed[:_NAMES_SHOWN])
-    return shown + (f" and {len(listed) - _NAMES_SHOWN} more" if len(listed) > _NAMES_SHOWN else "")
+    return name_list(names, _NAMES_SHOWN)
 
 
 def _breakdown(groups: dict[str, list[str]]) -> str:
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    return ", ".join(f"{key} on {len(members)} ({_names(members)})" for key, members in ordered)
+    return breakdown(groups, _NAMES_SHOWN)
 
 
 def _field(area: Area) -> str:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, FleetView, check, fail, skip
 from fleetcheck.errors import ConfigError, FleetcheckError
+from fleetcheck.outcomes import name_list
 from fleetcheck.rbac_normalize import (
     DEFAULT_IGNORED_NAMES,
     Drift,
@@ -52,9 +53,7 @@ def _inventory(cluster: ClusterView, settings: RbacDriftSettings) -> RbacInvento
 
 
 def _names(names: list[str]) -> str:
-    listed = sorted(names)
-    shown = ", ".join(listed[:_NAMES_SHOWN])
-    return shown + (f" and {len(listed) - _NAMES_SHOWN} more" if len(listed) > _NAMES_SHOWN else "")
+    return name_list(names, _NAMES_SHOWN)
 
 
 def _against_reference(

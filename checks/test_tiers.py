@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleetcheck import ClusterView, FleetView, ServerVersion, check, fail, skip
 from fleetcheck.cni import CniDetection, CniMatch, SemVer, detect_cni
 from fleetcheck.errors import FleetcheckError
+from fleetcheck.outcomes import name_list
 from fleetcheck.tiers import TIERS, read_tier
 
 _CNI_MEMO = "fleetcheck.tiers.cni-detection"
@@ -25,9 +26,7 @@ _LIST_LIMIT = 8
 
 
 def _names(names: Iterable[str]) -> str:
-    listed = list(names)
-    shown = ", ".join(listed[:_LIST_LIMIT])
-    return shown + (f" and {len(listed) - _LIST_LIMIT} more" if len(listed) > _LIST_LIMIT else "")
+    return name_list(names, _LIST_LIMIT, sort=False)
 
 
 @check(

@@ -5,7 +5,7 @@ internal and may change.
 """
 
 from fleetcheck.catalog import CheckSpec, check
-from fleetcheck.outcomes import CheckFailed, Findings, fail, skip
+from fleetcheck.outcomes import CheckFailed, Findings, breakdown, fail, name_list, skip
 from fleetcheck.state.base import KindUnavailable, ServerVersion
 from fleetcheck.view import ClusterView, FleetView, object_ref
 
@@ -20,8 +20,10 @@ __all__ = [
     "KindUnavailable",
     "ServerVersion",
     "__version__",
+    "breakdown",
     "check",
     "fail",
+    "name_list",
     "object_ref",
     "skip",
 ]

@@ -7,12 +7,13 @@ A plain ``assert`` works (the message becomes the finding), but
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 import pytest
 
-__all__ = ["CheckFailed", "Findings", "fail", "skip"]
+__all__ = ["CheckFailed", "Findings", "breakdown", "fail", "name_list", "skip"]
 
 #: Findings listed inline in a message before "and N more".
 MESSAGE_LIMIT = 10
@@ -35,6 +36,20 @@ def fail(message: str, objects: list[str] | None = None) -> NoReturn:
 def skip(reason: str) -> NoReturn:
     """End the check as ``skip``: not applicable here, with the reason."""
     pytest.skip(reason)
+
+
+def name_list(names: Iterable[str], limit: int, *, sort: bool = True) -> str:
+    """``a, b, c and 4 more``: names for a message, at most ``limit`` of them shown."""
+    listed = sorted(names) if sort else list(names)
+    shown = ", ".join(listed[:limit])
+    more = len(listed) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def breakdown(groups: Mapping[str, list[str]], limit: int) -> str:
+    """``kindnet on 3 (a, b, c), calico on 1 (d)``: who holds which value, largest group first."""
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return ", ".join(f"{key} on {len(members)} ({name_list(members, limit)})" for key, members in ordered)
 
 
 @dataclass
