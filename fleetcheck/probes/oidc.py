@@ -274,6 +274,9 @@ def probe_discovery(issuer: str, limits: FetchLimits) -> DiscoveryReport:
     if not isinstance(jwks_uri, str) or not jwks_uri:
         problems.append("the discovery document names no jwks_uri")
         return DiscoveryReport(issuer, url, shown_issuer, None, 0, tuple(problems))
+    if problems:  # a document that names another issuer is not the issuer's: never follow where it points
+        problems.append(f"JWKS {jwks_uri} not fetched: the discovery document is not the issuer's")
+        return DiscoveryReport(issuer, url, shown_issuer, jwks_uri, 0, tuple(problems))
     problem = _scheme_problem(jwks_uri, "jwks_uri", limits)
     if problem:
         return DiscoveryReport(issuer, url, shown_issuer, jwks_uri, 0, (*problems, problem))

@@ -21,7 +21,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -38,7 +38,7 @@ from fleetcheck.state.snapshot_model import Snapshot
 from .certs import TLSMaterial, generate_tls, server_ssl_context
 from .faults import Fault, FaultRules, break_json
 from .kubeconfig import write_kubeconfig
-from .pages import PageCache, build_cluster_pages
+from .pages import PageCache, TimeRebaser, build_cluster_pages
 from .requestlog import RequestLog, RequestRecord
 from .routes import ClusterAPI, Reply, continue_page, status_reply
 
@@ -107,13 +107,22 @@ def _loopback_only(host: str) -> str:
     return candidate
 
 
+#: seconds the served timestamps may fall behind the server's clock before they are moved (a Lease renews each 10 s)
+DRIFT_STEP_S = 10
+
+
 class ReplayServer:
     """Read-only Kubernetes API endpoints for captured clusters, one HTTPS port per cluster.
 
     Use as a context manager (``with ReplayServer([snap]) as server: ...``)
     or call :meth:`start` and :meth:`stop`. Objects are rendered at
     :meth:`start`, with timestamps rebased to that moment when
-    ``rebase_time`` and the snapshot's capture time is known.
+    ``rebase_time`` and the snapshot's capture time is known. While the
+    server runs, its ``Date`` header follows the real clock, so the served
+    timestamps move along with it, in steps of :data:`DRIFT_STEP_S`: a Lease
+    renewed "just now" at capture stays at most one step old however long the
+    server has been up, as on a live cluster (without it, node clock checks
+    would see every Lease fall further behind after a minute of serving).
     """
 
     def __init__(
@@ -127,6 +136,7 @@ class ReplayServer:
         clock_offsets: Mapping[str, float] | None = None,
         request_log_path: Path | None = None,
         start_timeout: float = 60.0,
+        time_source: Callable[[], float] = time.time,
     ) -> None:
         names = [snapshot.name for snapshot in snapshots]
         if not names:
@@ -135,6 +145,11 @@ class ReplayServer:
         if duplicates:
             raise ValueError(f"duplicate cluster names: {', '.join(duplicates)} (each cluster needs its own)")
         self._snapshots = list(snapshots)
+        #: clusters whose timestamps were rebased at start, and so keep following the clock
+        #: the server's real clock, epoch seconds (a test passes its own to serve "minutes later" at once)
+        self._time = time_source
+        self._rebased = {s.name for s in self._snapshots if rebase_time and s.captured is not None}
+        self._drift: tuple[int, TimeRebaser] | None = None
         self._token = token if token is not None else secrets.token_urlsafe(32)
         if not self._token or any(ch.isspace() for ch in self._token):
             raise ValueError("the token must be non-empty and contain no whitespace")
@@ -170,7 +185,7 @@ class ReplayServer:
 
     def _open(self) -> None:
         deadline = time.monotonic() + self._start_timeout
-        self.started_at = datetime.now(UTC)
+        self.started_at = datetime.fromtimestamp(self._time(), UTC)
         self._tls = generate_tls()
         ssl_context = server_ssl_context(self._tls)
         cache_share = max(8 * 1024 * 1024, PAGE_CACHE_BYTES // len(self._snapshots))
@@ -328,7 +343,7 @@ class ReplayServer:
     def clock(self, name: str) -> float:
         """Cluster ``name``'s current time, epoch seconds (real time plus its offset)."""
         with self._clock_lock:
-            return time.time() + self._clock_offsets.get(name, 0.0)
+            return self._time() + self._clock_offsets.get(name, 0.0)
 
     def add_fault(
         self,
@@ -389,10 +404,25 @@ class ReplayServer:
                 headers={"Allow": "GET, HEAD"},
             )
         try:
-            return listener.api.answer(request.path, request.query, request.headers.get("Accept", ""), now)
+            reply = listener.api.answer(request.path, request.query, request.headers.get("Accept", ""), now)
         except Exception as exc:  # a bug here must answer 500, like a server, not kill the connection
             log.exception("replay server failed on %s %s", request.method, request.path)
             return status_reply(500, f"internal error in the replay server: {type(exc).__name__}: {exc}")
+        return self._follow_clock(listener.name, reply)
+
+    def _follow_clock(self, name: str, reply: Reply) -> Reply:
+        """``reply`` with its timestamps moved by the time served since start, in whole steps."""
+        if name not in self._rebased or reply.status != 200 or self.started_at is None:
+            return reply
+        steps = int((self._time() - self.started_at.timestamp()) // DRIFT_STEP_S)
+        if steps <= 0 or not reply.content_type.startswith("application/json"):
+            return reply
+        drift = steps * DRIFT_STEP_S
+        current = self._drift
+        if current is None or current[0] != drift:  # one rebaser per step; its memo serves every request
+            current = (drift, TimeRebaser(drift))
+            self._drift = current
+        return replace(reply, body=current[1](reply.body))
 
     def _record(self, listener: _Listener, request: web.BaseRequest, status: int, size: int) -> None:
         self._log.add(

@@ -241,6 +241,13 @@ REAL = """#!/bin/sh
 exec "{python}" -m fleetcheck.cli "$@"
 """
 
+#: ``python`` for the container scripts: an exec of this interpreter by its own path. A symlink to a venv's
+#: interpreter placed outside the venv finds no ``pyvenv.cfg`` beside it and runs as the base interpreter,
+#: without the project's packages (the image's ``python`` has them; a fresh machine's base has none).
+PYTHON_WRAPPER = """#!/bin/sh
+exec "{python}" "$@"
+"""
+
 
 def _executable(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
@@ -252,7 +259,7 @@ def stub_bin(folder: Path, *, real: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _executable(folder / "fleetcheck", (REAL if real else STUB).format(python=sys.executable))
     (folder / "python").unlink(missing_ok=True)
-    (folder / "python").symlink_to(sys.executable)
+    _executable(folder / "python", PYTHON_WRAPPER.format(python=sys.executable))
     return folder
 
 

@@ -8,6 +8,7 @@ which are then parsed with fleetcheck's own argument parser.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,3 +225,25 @@ def test_failed_metrics_push_warns_but_keeps_the_exit_code(cron: dict[str, Any])
     assert done.returncode == 3
     assert "metrics push failed" in done.stderr
     assert (cron["reports"] / "latest" / "results.json").is_file()
+
+
+# -- the interpreter the scripts find on PATH -----------------------------------------------
+def test_python_on_the_stub_path_has_the_project_packages(tmp_path: Path) -> None:
+    """``python`` beside the stub runs this interpreter with its packages, wherever the folder lives.
+
+    The image's ``python`` has fleetcheck's dependencies; a symlink to a venv's interpreter placed
+    outside the venv runs as the base interpreter instead, which on a fresh machine has none.
+    """
+    import subprocess
+
+    bin_dir = stub_bin(tmp_path / "elsewhere" / "bin")
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import junitparser, kubernetes, fleetcheck, sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == sys.prefix

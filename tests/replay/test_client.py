@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from kubernetes import client as k8s
 
 from fleetcheck.replay import ReplayServer
+from fleetcheck.replay.server import DRIFT_STEP_S
 
 from .conftest import BIG_NODES, BIG_PODS, CAPTURED, ClientFactory, raw_request, small_snapshot
 
@@ -237,27 +239,60 @@ def test_date_header_follows_clock_offset(server: ReplayServer, api_client: Clie
         server.set_clock_offset("no-such-cluster", 1)
 
 
+def _served_drift(server: ReplayServer, response: k8s.rest.RESTResponse) -> timedelta:
+    """How far the server had moved its timestamps along with its clock when it sent ``response``."""
+    assert server.started_at is not None
+    date = parsedate_to_datetime(response.headers["Date"])
+    steps = max(0, int((date - server.started_at).total_seconds()) // DRIFT_STEP_S)
+    return timedelta(seconds=steps * DRIFT_STEP_S)
+
+
 def test_timestamps_rebased_to_server_start(server: ReplayServer, api_client: ClientFactory) -> None:
     assert server.started_at is not None
     shift = server.started_at - CAPTURED
     api = api_client("small")
-    pod = json.loads(raw_request(api, "GET", "/api/v1/namespaces/team-00/pods/web-00000").data)
+    response = raw_request(api, "GET", "/api/v1/namespaces/team-00/pods/web-00000")
+    pod = json.loads(response.data)
     created = datetime.fromisoformat(pod["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-    assert abs((created - (CAPTURED - timedelta(days=5) + shift)).total_seconds()) <= 1
-    lease = json.loads(
-        raw_request(api, "GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-000").data
-    )
-    renew = lease["spec"]["renewTime"]
+    expected = CAPTURED - timedelta(days=5) + shift + _served_drift(server, response)
+    assert abs((created - expected).total_seconds()) <= DRIFT_STEP_S
+    response = raw_request(api, "GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-000")
+    renew = json.loads(response.data)["spec"]["renewTime"]
     assert renew.endswith(".000000Z"), "MicroTime keeps its six digits"
-    age = server.started_at - datetime.fromisoformat(renew.replace("Z", "+00:00"))
-    assert 7 <= age.total_seconds() <= 9, "ages against 'now' are what they were at capture"
+    age = parsedate_to_datetime(response.headers["Date"]) - datetime.fromisoformat(renew.replace("Z", "+00:00"))
+    assert 7 <= age.total_seconds() <= 9 + DRIFT_STEP_S, "ages against 'now' are what they were at capture"
     backup = k8s.CustomObjectsApi(api).get_namespaced_custom_object(
         "velero.io", "v1", "velero", "backups", "nightly-20240501"
     )
     completed = datetime.fromisoformat(backup["status"]["completionTimestamp"].replace("Z", "+00:00"))
-    assert abs((server.started_at - completed).total_seconds() - 6 * 3600) <= 1
+    assert abs((server.started_at - completed).total_seconds() - 6 * 3600) <= 1 + 2 * DRIFT_STEP_S
     quoted = backup["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
     assert "2024-05-01T06:00:00Z" in quoted, "a timestamp inside another string is left alone"
+
+
+def test_served_timestamps_follow_the_clock_while_serving(api_client: ClientFactory, tmp_path: Path) -> None:
+    """After minutes of serving, a Lease renewed 8 s before capture is still about 8 s old at the Date header."""
+    later = [0.0]  # seconds the test moves the server's clock on, as if it had been serving that long
+
+    def clock() -> float:
+        return time.time() + later[0]
+
+    path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-000"
+    with ReplayServer([small_snapshot()], time_source=clock) as serving:
+        api = api_client("small", serving.write_kubeconfig(tmp_path / "config"))
+        later[0] = 125.0  # what a long scan (or a demo left running) sees two minutes on
+        response = raw_request(api, "GET", path)
+        renew = datetime.fromisoformat(json.loads(response.data)["spec"]["renewTime"].replace("Z", "+00:00"))
+        age = (parsedate_to_datetime(response.headers["Date"]) - renew).total_seconds()
+        assert 7 <= age <= 9 + DRIFT_STEP_S, f"the Lease fell {age:.0f} s behind the server's clock"
+        listed = json.loads(raw_request(api, "GET", "/apis/coordination.k8s.io/v1/leases").data)
+        assert {i["spec"]["renewTime"] for i in listed["items"]} == {json.loads(response.data)["spec"]["renewTime"]}
+    later[0] = 0.0
+    with ReplayServer([small_snapshot()], rebase_time=False, time_source=clock) as frozen:
+        api = api_client("small", frozen.write_kubeconfig(tmp_path / "frozen"))
+        later[0] = 125.0
+        renew_text = json.loads(raw_request(api, "GET", path).data)["spec"]["renewTime"]
+        assert renew_text.startswith("2024-05-01T11:59:52"), "without rebasing, timestamps stay as captured"
 
 
 def test_rebase_off_and_secrets_served(api_client: ClientFactory, tmp_path: Path) -> None:

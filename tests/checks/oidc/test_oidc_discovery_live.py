@@ -82,7 +82,8 @@ def test_discovery_against_real_idps(
     assert verdicts.outcome("FC-OIDC-003", "idp-realm") == "fail"
     assert verdicts.message("FC-OIDC-003", "idp-realm") == (
         f"OIDC discovery of {realm} (fleet file facts.oidc_issuer) fails: the discovery document names issuer "
-        f"{oidc_provider.url!r}, not {realm!r}: kube-apiserver rejects every token from it; expected "
+        f"{oidc_provider.url!r}, not {realm!r}: kube-apiserver rejects every token from it; JWKS {realm}/jwks not "
+        "fetched: the discovery document is not the issuer's; expected "
         f"{realm}/.well-known/openid-configuration to name issuer {realm!r} and a jwks_uri serving at least one "
         "signing key"
     )

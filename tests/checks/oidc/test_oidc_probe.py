@@ -33,7 +33,23 @@ def test_realm_path_names_another_issuer(oidc_provider: ProviderServer, oidc_tls
         f"the discovery document names issuer {oidc_provider.url!r}, not {declared!r}: kube-apiserver rejects "
         "every token from it"
     )
-    assert report.keys >= 1, "the key set is still read and counted"
+    assert report.keys == 0
+    assert report.problems[1] == f"JWKS {report.jwks_uri} not fetched: the discovery document is not the issuer's"
+
+
+def test_a_document_naming_another_issuer_is_not_followed(static_issuer: StaticIssuer, oidc_tls: IdpTLS) -> None:
+    """Its jwks_uri could name any host (an internal one): nothing it points at is fetched."""
+    other = f"https://127.0.0.1:{closed_port()}"
+    static_issuer.documents["/spoof/.well-known/openid-configuration"] = (
+        200,
+        {"issuer": other, "jwks_uri": "{url}/spoof/keys"},
+        {},
+    )
+    static_issuer.documents["/spoof/keys"] = (200, {"keys": [{"kty": "RSA", "use": "sig"}]}, {})
+    report = probe_discovery(static_issuer.url + "/spoof", _limits(oidc_tls))
+    assert not report.ok
+    assert "names issuer" in report.problems[0]
+    assert "/spoof/keys" not in static_issuer.hits
 
 
 def test_trailing_slash_is_a_different_issuer(oidc_provider: ProviderServer, oidc_tls: IdpTLS) -> None:
