@@ -102,7 +102,8 @@ class FleetFile(BaseModel):
     version: int = Field(default=1, ge=1, le=1)
     defaults: FleetDefaults = Field(default_factory=FleetDefaults)
     clusters: list[ClusterSpec] = Field(default_factory=list)
-    #: where else clusters come from (kubeconfig, file, capi, argocd, karmada, ocm, rancher); each entry is
+    #: where else clusters come from (kubeconfig, file, capi, argocd, karmada, ocm, rancher, clusterprofile, flux,
+    #: sveltos); each entry is
     #: validated by its type's model in :mod:`fleetcheck.registry.sources`, which the registry imports only when used
     sources: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -63,6 +63,8 @@ def test_namespaced_objects_are_in_the_fleetcheck_namespace() -> None:
             assert namespace is None, f"{m}: cluster-scoped object with a namespace"
         elif m.path.parent.name == "optional":
             assert namespace == "argocd", f"{m}: the opt-in Secrets role belongs in the argocd namespace"
+        elif m.path.parent.parent.name == "optional":  # optional/<source>/: Secrets where that manager keeps them
+            assert namespace, f"{m}: an opt-in registry source's Secrets role is namespaced"
         else:
             assert namespace == NAMESPACE, f"{m}: namespace {namespace!r}"
 

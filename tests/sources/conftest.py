@@ -11,7 +11,16 @@ served (``serve_secrets=True``):
 * ``mgmt-b``: a v1beta1 Cluster ``wl-b`` (kubeconfig with token and client
   certificate), a Karmada member ``wl-d``, OCM managed clusters ``wl-e``
   (ManagedServiceAccount token) and ``edge-x`` (no Secret), and a Rancher
-  cluster whose direct endpoint is ``wl-b``.
+  cluster whose direct endpoint is ``wl-b``;
+* ``hub-c``: a hub of the ecosystem's newer inventories: ClusterProfiles
+  (``wl-f`` through a kubeconfig-secretreader provider, ``wl-e`` through a
+  secretreader token, ``wl-c`` through a Secret the fleet file names, and
+  broken ones: an exec-only provider, none at all, a deprecated
+  credentialProvider whose Secret is missing), Flux Kustomizations and
+  HelmReleases with ``spec.kubeConfig`` (``wl-g`` named by a Secret label and
+  reached through two Secrets, a workload-identity ConfigMap, a missing
+  Secret, a wrong key) and SveltosClusters (``wl-h``, ``wl-d`` through a
+  renewed key, pull mode, workload identity, an ambiguous Secret).
 
 Every credential is random per session, so a test can grep outputs for them.
 """
@@ -34,7 +43,7 @@ from tests.sources import managers as m
 
 REPO = Path(__file__).resolve().parents[2]
 QUOTA_CHECKS = REPO / "checks" / "test_quota.py"
-WORKLOADS = ["wl-a", "wl-b", "wl-c", "wl-d", "wl-e"]
+WORKLOADS = ["wl-a", "wl-b", "wl-c", "wl-d", "wl-e", "wl-f", "wl-g", "wl-h"]
 
 
 @dataclass
@@ -66,6 +75,110 @@ def _crds() -> list[m.Obj]:
     ]
 
 
+def _hub_crds() -> list[m.Obj]:
+    return [
+        m.crd("multicluster.x-k8s.io", "clusterprofiles", "ClusterProfile", ["v1alpha1"], storage="v1alpha1"),
+        m.crd("kustomize.toolkit.fluxcd.io", "kustomizations", "Kustomization", ["v1", "v1beta2"], storage="v1"),
+        m.crd("helm.toolkit.fluxcd.io", "helmreleases", "HelmRelease", ["v2", "v2beta2"], storage="v2"),
+        m.crd("lib.projectsveltos.io", "sveltosclusters", "SveltosCluster", ["v1beta1", "v1alpha1"], storage="v1beta1"),
+    ]
+
+
+def _hub(url: dict[str, str], token: str, ca: bytes, decoy: str) -> dict[str, list[m.Obj]]:
+    """``hub-c``: ClusterProfiles, Flux objects with kubeConfig, SveltosClusters and their Secrets."""
+
+    def kubeconfig(name: str) -> str:
+        return m.kubeconfig_text(url[name], token, ca)
+
+    secretreader = {"clusterName": "wl-e"}
+    kubeconfig_reader = {
+        "name": "wl-f-access",
+        "key": "value",
+        "namespace": "fleet",
+        "context": "workload-admin@workload",
+    }
+    wi = {
+        "provider": "AWS",
+        "endpoint": "https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com",
+        "aws": {"clusterName": "prod"},
+    }
+    return {
+        "crds.json": _hub_crds(),
+        "clusterprofiles.json": [
+            m.cluster_profile(
+                "wl-f",
+                "fleet",
+                manager="demo",
+                # the endpoint is the provider's; the Secret's kubeconfig names a dead server on purpose
+                providers=[m.access_provider("kubeconfig-secretreader", url["wl-f"], ca, kubeconfig_reader)],
+                properties={"cluster.clusterset.k8s.io": "wl-f-4f1c", "location": "eu-central-1"},
+                labels={"env": "prod"},
+            ),
+            m.cluster_profile(
+                "wl-e", "fleet", providers=[m.access_provider("secretreader", url["wl-e"], ca, secretreader)]
+            ),
+            m.cluster_profile("wl-c", "fleet", providers=[]),
+            m.cluster_profile(
+                "gke-prod",
+                "fleet",
+                providers=[m.access_provider("google", "https://34.118.0.10", ca, {"audience": "gke"})],
+                healthy="False",
+            ),
+            m.cluster_profile("no-access", "fleet"),
+            m.cluster_profile(
+                "legacy-cred",
+                "fleet",
+                deprecated_providers=[
+                    m.access_provider("secretreader", "https://10.0.0.12:6443", ca, {"clusterName": "legacy-cred"})
+                ],
+            ),
+            m.cluster_profile("foreign", "fleet", manager="karmada", providers=[]),  # not selected: its manager
+            m.cluster_profile("elsewhere", "other-set", providers=[]),  # not selected: its namespace
+        ],
+        "kustomizations.json": [
+            m.flux_kustomization("apps-spoke-1", secret="spoke-1-kubeconfig"),
+            m.flux_kustomization("edge-wi", config_map="edge-wi"),
+            m.flux_kustomization("gone", secret="gone-kubeconfig"),
+            m.flux_kustomization("infrastructure"),  # no kubeConfig: applies to the hub itself
+        ],
+        "helmreleases.json": [
+            m.flux_helmrelease("podinfo-spoke-1", secret="spoke-1-kubeconfig"),
+            m.flux_helmrelease("podinfo", "tenant-a", secret="wl-g-copy"),
+            m.flux_helmrelease("wrong-key", secret="spoke-2-kubeconfig", key="config"),
+        ],
+        "sveltosclusters.json": [
+            m.sveltos_cluster("wl-h", "edge", labels={"env": "prod", "region": "us-east-1"}),
+            m.sveltos_cluster("wl-d", "edge", kubeconfig_name="wl-d-renewed", kubeconfig_key="re-kubeconfig"),
+            m.sveltos_cluster("pull-edge", "edge", pull_mode=True),
+            m.sveltos_cluster("eks-wi", "edge", workload_identity=wi),
+            m.sveltos_cluster("ambiguous", "edge"),
+        ],
+        "configmaps.json": [
+            m.configmap("flux-system", "edge-wi", {"provider": "generic", "address": "https://10.0.0.11:6443"}),
+        ],
+        "secrets.json": [
+            m.secret("fleet", "wl-f-access", {"value": m.kubeconfig_text("https://127.0.0.1:9", token, ca)}),
+            m.secret("fleetcheck", "wl-e", {"token": token}),
+            m.secret("fleet", "wl-c-admin", {"value": kubeconfig("wl-c")}),
+            m.secret(
+                "flux-system",
+                "spoke-1-kubeconfig",
+                {"value": kubeconfig("wl-g")},
+                labels={"cluster-name": "wl-g", "env": "staging"},
+            ),
+            m.secret("tenant-a", "wl-g-copy", {"value.yaml": kubeconfig("wl-g")}),
+            m.secret("flux-system", "spoke-2-kubeconfig", {"value": kubeconfig("wl-g")}),
+            m.secret("edge", "wl-h-sveltos-kubeconfig", {"kubeconfig": kubeconfig("wl-h")}),
+            m.secret(
+                "edge",
+                "wl-d-renewed",
+                {"kubeconfig": f"expired: {{token: {decoy}}}", "re-kubeconfig": kubeconfig("wl-d")},
+            ),
+            m.secret("edge", "ambiguous-sveltos-kubeconfig", {"a": kubeconfig("wl-h"), "b": kubeconfig("wl-h")}),
+        ],
+    }
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("fleet-managers")
@@ -73,6 +186,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     mgmt_token = "mgmt-" + secrets.token_urlsafe(24)
     bad_yaml_token = "yamltok-" + secrets.token_urlsafe(24)
     bad_json_token = "jsontok-" + secrets.token_urlsafe(24)
+    decoy_token = "decoy-" + secrets.token_urlsafe(24)
     client = generate_tls()  # a certificate + key pair to use as client credentials
     folders = [
         write_cluster(root / "workloads", name, bad_namespaces=1 if name == "wl-c" else 0, labels={"owner": "team-a"})
@@ -183,6 +297,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         mgmt_folders = [
             m.write_management(root / "management", "mgmt-a", mgmt_a),
             m.write_management(root / "management", "mgmt-b", mgmt_b),
+            m.write_management(root / "management", "hub-c", _hub(url, workload_token, ca, decoy_token)),
         ]
         management = ReplayServer([load_snapshot(f) for f in mgmt_folders], token=mgmt_token, serve_secrets=True)
         management.start()
@@ -197,6 +312,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     {"type": "argocd", "context": "mgmt-a", "namespace": "argocd"},
                     {"type": "karmada", "context": "mgmt-b"},
                     {"type": "ocm", "context": "mgmt-b", "managed_service_account": "fleetcheck"},
+                    {
+                        "type": "clusterprofile",
+                        "context": "hub-c",
+                        "namespace": "fleet",
+                        "label_selector": "x-k8s.io/cluster-manager in (ocm,demo)",
+                        "consumer_namespace": "fleetcheck",
+                        "secrets": {"wl-c": "wl-c-admin"},
+                    },
+                    {"type": "flux", "context": "hub-c", "name_label": "cluster-name"},
+                    {"type": "sveltos", "context": "hub-c"},
                 ],
             }
             fleet_file = root / "fleet.yaml"
@@ -213,6 +338,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     mgmt_token,
                     bad_yaml_token,
                     bad_json_token,
+                    decoy_token,
                     m.b64(workload_token),
                     m.b64(client.key_pem),
                     *key_lines,

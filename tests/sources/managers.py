@@ -269,3 +269,183 @@ def write_management(root: Path, name: str, files: dict[str, list[Obj]]) -> Path
         (folder / filename).write_bytes(orjson.dumps(body))
     (folder / "cluster.yaml").write_text(yaml.safe_dump({"name": name, "serverVersion": "v1.31.4"}), encoding="utf-8")
     return folder
+
+
+def configmap(namespace: str, name: str, data: dict[str, str]) -> Obj:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name, namespace), "data": data}
+
+
+def exec_extension(config: Obj) -> list[Obj]:
+    """A provider cluster's ``extensions``: the exec plugin's config, as cluster-inventory-api's plugins read it."""
+    return [{"name": "client.authentication.k8s.io/exec", "extension": config}]
+
+
+def cluster_profile(
+    name: str,
+    namespace: str,
+    *,
+    manager: str = "ocm",
+    providers: list[Obj] | None = None,
+    deprecated_providers: list[Obj] | None = None,
+    healthy: str = "True",
+    properties: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> Obj:
+    """A ClusterProfile (cluster-inventory-api apis/v1alpha1) as a cluster manager publishes it."""
+    status: Obj = {
+        "conditions": [
+            {
+                "type": "ControlPlaneHealthy",
+                "status": healthy,
+                "reason": "ManagedClusterAvailable" if healthy == "True" else "ManagedClusterUnavailable",
+                "message": "Managed cluster is available" if healthy == "True" else "Lease not renewed",
+                "lastTransitionTime": CREATED,
+            }
+        ],
+        "version": {"kubernetes": "v1.31.4"},
+        "properties": [
+            {"name": key, "value": value, "lastObservedTime": CREATED} for key, value in (properties or {}).items()
+        ],
+    }
+    if providers is not None:
+        status["accessProviders"] = providers
+    if deprecated_providers is not None:
+        status["credentialProviders"] = deprecated_providers
+    return {
+        "apiVersion": "multicluster.x-k8s.io/v1alpha1",
+        "kind": "ClusterProfile",
+        "metadata": _meta(name, namespace, labels={"x-k8s.io/cluster-manager": manager, **(labels or {})}),
+        "spec": {"displayName": name, "clusterManager": {"name": manager}},
+        "status": status,
+    }
+
+
+def access_provider(name: str, server: str, ca_pem: bytes | None, extension: Obj | None) -> Obj:
+    cluster: Obj = {"server": server}
+    if ca_pem is not None:
+        cluster["certificate-authority-data"] = b64(ca_pem)
+    if extension is not None:
+        cluster["extensions"] = exec_extension(extension)
+    return {"name": name, "cluster": cluster}
+
+
+def _kubeconfig_ref(secret: str | None, key: str | None, config_map: str | None) -> Obj:
+    if config_map is not None:
+        return {"configMapRef": {"name": config_map}}
+    ref: Obj = {"name": secret}
+    if key is not None:
+        ref["key"] = key
+    return {"secretRef": ref}
+
+
+def flux_kustomization(
+    name: str,
+    namespace: str = "flux-system",
+    *,
+    secret: str | None = None,
+    key: str | None = None,
+    config_map: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Obj:
+    """A Flux Kustomization (kustomize.toolkit.fluxcd.io/v1) applying a path to a remote cluster."""
+    spec: Obj = {
+        "interval": "10m0s",
+        "path": f"./clusters/{name}",
+        "prune": True,
+        "sourceRef": {"kind": "GitRepository", "name": "fleet-infra"},
+        "timeout": "5m0s",
+    }
+    if secret is not None or config_map is not None:
+        spec["kubeConfig"] = _kubeconfig_ref(secret, key, config_map)
+    return {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": _meta(name, namespace, labels=labels, generation=1),
+        "spec": spec,
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "ReconciliationSucceeded",
+                    "message": "Applied revision: main@sha1:4b3c2d1e",
+                    "lastTransitionTime": CREATED,
+                    "observedGeneration": 1,
+                }
+            ],
+            "lastAppliedRevision": "main@sha1:4b3c2d1e",
+            "observedGeneration": 1,
+        },
+    }
+
+
+def flux_helmrelease(
+    name: str,
+    namespace: str = "flux-system",
+    *,
+    secret: str | None = None,
+    key: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Obj:
+    """A Flux HelmRelease (helm.toolkit.fluxcd.io/v2) installing a chart into a remote cluster."""
+    spec: Obj = {
+        "interval": "10m0s",
+        "chart": {
+            "spec": {
+                "chart": "podinfo",
+                "version": "6.x",
+                "sourceRef": {"kind": "HelmRepository", "name": "podinfo"},
+            }
+        },
+        "releaseName": name,
+        "targetNamespace": "apps",
+    }
+    if secret is not None:
+        spec["kubeConfig"] = _kubeconfig_ref(secret, key, None)
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": _meta(name, namespace, labels=labels, generation=1),
+        "spec": spec,
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "InstallSucceeded",
+                    "message": "Helm install succeeded for release apps/podinfo.v1 with chart podinfo@6.7.1",
+                    "lastTransitionTime": CREATED,
+                }
+            ],
+            "observedGeneration": 1,
+        },
+    }
+
+
+def sveltos_cluster(
+    name: str,
+    namespace: str,
+    *,
+    labels: dict[str, str] | None = None,
+    kubeconfig_name: str | None = None,
+    kubeconfig_key: str | None = None,
+    pull_mode: bool = False,
+    workload_identity: Obj | None = None,
+) -> Obj:
+    """A SveltosCluster (libsveltos api/v1beta1) as `sveltosctl register cluster` leaves it, with status."""
+    spec: Obj = {"consecutiveFailureThreshold": 3}
+    if kubeconfig_name:
+        spec["kubeconfigName"] = kubeconfig_name
+    if kubeconfig_key:
+        spec["kubeconfigKeyName"] = kubeconfig_key
+    if pull_mode:
+        spec["pullMode"] = True
+    if workload_identity is not None:
+        spec["workloadIdentity"] = workload_identity
+    return {
+        "apiVersion": "lib.projectsveltos.io/v1beta1",
+        "kind": "SveltosCluster",
+        "metadata": _meta(name, namespace, labels=labels, generation=1),
+        "spec": spec,
+        "status": {"ready": not pull_mode, "connectionStatus": "Healthy", "version": "v1.31.4"},
+    }

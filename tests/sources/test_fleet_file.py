@@ -38,7 +38,7 @@ def _fleet(tmp_path: Path, doc: dict[str, object]) -> Path:
 @pytest.mark.parametrize(
     ("source", "field", "problem"),
     [
-        ({"type": "flux"}, "sources[0].type", "unknown source type 'flux'"),
+        ({"type": "gardener"}, "sources[0].type", "unknown source type 'gardener'"),
         ({"context": "mgmt"}, "sources[0].type", "required field is missing"),
         ({"type": "capi"}, "sources[0].context", "required field is missing"),
         ({"type": "capi", "context": "mgmt", "namespace": "x"}, "sources[0].namespace", "unknown field"),

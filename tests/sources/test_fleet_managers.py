@@ -29,13 +29,28 @@ BROKEN = {
     "bad-json": "argocd Secret argocd/cluster-badjson: 'config' is not valid JSON (line 1)",
     "pull-member": "Karmada Cluster pull-member (Pull mode) has no spec.secretRef",
     "edge-x": "ocm Secret edge-x/fleetcheck not found",
+    "gke-prod": "ClusterProfile fleet/gke-prod has no usable access: provider 'google': an exec plugin fleetcheck",
+    "no-access": "ClusterProfile fleet/no-access has no usable access: no status.accessProviders",
+    "legacy-cred": "provider 'secretreader': clusterprofile Secret fleetcheck/legacy-cred not found",
+    "edge-wi": "flux ConfigMap flux-system/edge-wi: Flux workload identity (spec.kubeConfig.configMapRef) is not",
+    "gone-kubeconfig": "flux Secret flux-system/gone-kubeconfig not found",
+    "spoke-2-kubeconfig": "flux Secret flux-system/spoke-2-kubeconfig has no 'config' key with a kubeconfig",
+    "pull-edge": "SveltosCluster edge/pull-edge is in pull mode",
+    "eks-wi": "SveltosCluster edge/eks-wi uses workload identity (AWS)",
+    "ambiguous": "sveltos Secret edge/ambiguous-sveltos-kubeconfig has 2 keys (a, b) and the SveltosCluster names none",
 }
 SOURCES = {
     "wl-a": "capi+argocd",
     "wl-b": "capi-b",
-    "wl-c": "argocd",
-    "wl-d": "karmada",
-    "wl-e": "ocm",
+    "wl-c": "argocd+clusterprofile",
+    "wl-d": "karmada+sveltos",
+    "wl-e": "ocm+clusterprofile",
+    "wl-f": "clusterprofile",
+    "wl-g": "flux",
+    "wl-h": "sveltos",
+    "gke-prod": "clusterprofile",
+    "edge-wi": "flux",
+    "ambiguous": "sveltos",
     "cert-only": "argocd",
     "bad-b64": "capi",
     "exec-cluster": "argocd",
@@ -130,7 +145,7 @@ def test_scan_reaches_every_discovered_cluster_and_errors_the_broken_ones(
     summary = {c["name"]: c for c in doc["clusters"]}
     assert summary["wl-a"]["source"] == "capi+argocd"
     assert summary["bad-b64"]["reachable"] is False
-    result.assert_outcomes(passed=13, failed=2, errors=(len(BROKEN) + 1) * 3)
+    result.assert_outcomes(passed=len(WORKLOADS) * 3 - 2, failed=2, errors=(len(BROKEN) + 1) * 3)
 
 
 def test_no_token_or_key_reaches_a_report_or_the_output(site: Site, pytester: pytest.Pytester) -> None:
@@ -163,6 +178,13 @@ def test_no_token_or_key_reaches_a_report_or_the_output(site: Site, pytester: py
     assert "auth kind 'execProviderConfig'" in (reports / "results.json").read_text()
     assert "capi Secret team-a/bad-kubeconfig-kubeconfig" in (reports / "junit.xml").read_text()
     assert "bad-json" in "\n".join(result.outlines)
+    results = (reports / "results.json").read_text()
+    for described in (
+        "flux Secret flux-system/gone-kubeconfig",
+        "sveltos Secret edge/ambiguous",
+        "ClusterProfile fleet/",
+    ):
+        assert described in results, described
 
 
 def test_fleetcheck_clusters_lists_each_cluster_with_its_source_and_exports_0600(
@@ -180,7 +202,7 @@ def test_fleetcheck_clusters_lists_each_cluster_with_its_source_and_exports_0600
     for name in BROKEN:
         assert "error:" in rows[name], rows[name]
     assert "wl-a: also found by argocd as 'workload-a-in-argo'" in out
-    assert f"kubeconfig with 6 contexts written to {export} (mode 0600)" in out
+    assert f"kubeconfig with {len(WORKLOADS) + 1} contexts written to {export} (mode 0600)" in out
     assert "not exported (no usable credentials, or a snapshot; see STATUS): bad-b64, bad-kubeconfig," in out
     assert stat.S_IMODE(os.stat(export).st_mode) == 0o600
     exported = merge_kubeconfigs([export])

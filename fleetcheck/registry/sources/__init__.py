@@ -1,7 +1,8 @@
 """Fleet sources: the ``sources:`` section of a fleet file, and how their clusters become one fleet.
 
 Each entry names a ``type`` — ``kubeconfig``, ``file``, ``capi``,
-``argocd``, ``karmada``, ``ocm``, ``rancher`` — and the fleet is every
+``argocd``, ``karmada``, ``ocm``, ``rancher``, ``clusterprofile``,
+``flux``, ``sveltos`` — and the fleet is every
 cluster the fleet file lists plus every cluster the sources find, in that
 order. The same API server found twice (by normalised server URL, or a
 known alias such as a control-plane endpoint) is one cluster: the first
@@ -33,12 +34,15 @@ from fleetcheck.registry.sources.base import (
     to_entry,
 )
 from fleetcheck.registry.sources.capi import CapiSource
+from fleetcheck.registry.sources.clusterprofile import ClusterProfileSource
 from fleetcheck.registry.sources.credentials import InMemoryKubeconfig, normalise_server
 from fleetcheck.registry.sources.file_source import FileSourceSpec, explicit_clusters
+from fleetcheck.registry.sources.flux import FluxSource
 from fleetcheck.registry.sources.karmada import KarmadaSource
 from fleetcheck.registry.sources.kubeconfig_source import KubeconfigSource
 from fleetcheck.registry.sources.ocm import OCMSource
 from fleetcheck.registry.sources.rancher import RancherSource
+from fleetcheck.registry.sources.sveltos import SveltosSource
 from fleetcheck.registry.yamlfile import config_error_from_validation
 
 __all__ = [
@@ -60,6 +64,9 @@ _SOURCES: tuple[type[Source], ...] = (
     KarmadaSource,
     OCMSource,
     RancherSource,
+    ClusterProfileSource,
+    FluxSource,
+    SveltosSource,
 )
 #: ``type:`` -> settings model (``file`` has no discovery: the fleet file's loader reads its clusters)
 SOURCE_TYPES: dict[str, type[SourceSpec]] = {

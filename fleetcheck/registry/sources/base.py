@@ -2,7 +2,8 @@
 
 A *source* turns something outside the fleet file (a kubeconfig, a Cluster
 API management cluster, Argo CD's cluster Secrets, Karmada or OCM
-registrations, Rancher) into :class:`DiscoveredCluster` records. This module
+registrations, Rancher, SIG-Multicluster ClusterProfiles, Flux kubeConfig
+references, Sveltos) into :class:`DiscoveredCluster` records. This module
 turns those into :class:`~fleetcheck.registry.fleet.ClusterEntry` objects
 (labels, profile, facts, credentials) the same way for every source, so a
 source only has to know its own API.
@@ -56,6 +57,8 @@ Obj = dict[str, Any]
 log = logging.getLogger("fleetcheck.sources")
 
 _TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,40}$"
+#: most pages (of 500) one selected list reads: a bound on what a hostile or huge management cluster costs
+MAX_LIST_PAGES = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -121,7 +124,7 @@ class DiscoverySpec(SourceSpec):
 
 
 class ManagedSourceSpec(DiscoverySpec):
-    """A source that reads a management cluster (Cluster API, Argo CD, Karmada, OCM, Rancher)."""
+    """A source that reads a management cluster (Cluster API, Argo CD, Karmada, OCM, Rancher, ClusterProfile ...)."""
 
     #: kubeconfig context of the management cluster
     context: str
@@ -246,24 +249,71 @@ class ManagementCluster:
         """The management cluster's API server URL."""
         return str(self._state.server)
 
-    def list_all(self, kind: str, what: str) -> list[Obj]:
-        """Every object of ``kind``; :class:`SourceUnavailable` when it cannot be read or is not served."""
-        from fleetcheck.state.base import KindUnavailable
+    def list_all(
+        self, kind: str, what: str, *, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[Obj]:
+        """Every object of ``kind`` (in ``namespace``, matching ``label_selector``, when given).
 
-        try:
-            listed = self._state.fetch(kind)
-        except KindUnavailable as exc:
-            raise SourceUnavailable(
-                self.fleet_file, self.where, f"cannot list {what} on context {self.context!r}: {exc.reason}"
-            ) from None
-        if not listed.served:
+        :class:`SourceUnavailable` when it cannot be read or is not served.
+        """
+        items = self.list_if_served(kind, what, namespace=namespace, label_selector=label_selector)
+        if items is None:
             raise SourceUnavailable(
                 self.fleet_file,
                 self.where,
                 f"context {self.context!r} does not serve {what}",
-                f"is it the right management cluster? ({listed.ref.group} is not installed there)",
+                f"is it the right management cluster? ({parse_kind(kind).group} is not installed there)",
             )
-        return listed.items
+        return items
+
+    def list_if_served(
+        self, kind: str, what: str, *, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[Obj] | None:
+        """:meth:`list_all`, but None when the server does not serve ``kind`` (an optional part of a fleet manager).
+
+        Without a namespace or selector this is the live state's cluster-wide
+        list; with one, the selection is the API server's (``labelSelector``,
+        a namespaced path), so a namespaced Role is enough and unselected
+        objects never enter memory. At most :data:`MAX_LIST_PAGES` pages.
+        """
+        from fleetcheck.state.base import KindUnavailable
+
+        try:
+            if namespace is None and not label_selector:
+                listed = self._state.fetch(kind)
+                return listed.items if listed.served else None
+            return self._list_selected(parse_kind(kind), namespace, label_selector)
+        except KindUnavailable as exc:
+            where = f" in namespace {namespace!r}" if namespace else ""
+            raise SourceUnavailable(
+                self.fleet_file, self.where, f"cannot list {what}{where} on context {self.context!r}: {exc.reason}"
+            ) from None
+
+    def _list_selected(self, ref: ResourceRef, namespace: str | None, label_selector: str | None) -> list[Obj] | None:
+        resolved = self._state._resolve(ref)  # discovery: the version the server serves
+        if resolved is None:
+            return None
+        group, version = resolved
+        served = ResourceRef(group, version, ref.plural, ref.kind, ref.namespaced)
+        path = served.list_path(version, namespace)
+        items: list[Obj] = []
+        token = ""
+        for _page in range(MAX_LIST_PAGES):
+            query: list[tuple[str, Any]] = [("limit", 500)]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            body = self._read(served, path, query)
+            if body is None:
+                return items or None  # 404: not served (on a later page: the list ended)
+            page = body.get("items") or []
+            items.extend(item for item in page if isinstance(item, dict))
+            token = str((body.get("metadata") or {}).get("continue") or "")
+            if not token:
+                return items
+        log.warning("fleetcheck: %s: %s: stopped after %d pages", self.where, ref.key, MAX_LIST_PAGES)
+        return items
 
     def _read(self, ref: ResourceRef, path: str, query: list[tuple[str, Any]]) -> Obj | None:
         state = self._state

@@ -314,12 +314,23 @@ def _named(entries: object, section: str, origin: str) -> dict[str, dict[str, An
     return found
 
 
-def kubeconfig_from_text(raw: bytes, *, name: str, origin: str) -> InMemoryKubeconfig:
+def kubeconfig_from_text(
+    raw: bytes,
+    *,
+    name: str,
+    origin: str,
+    context: str | None = None,
+    cluster: Mapping[str, Any] | None = None,
+) -> InMemoryKubeconfig:
     """The kubeconfig a Secret holds, reduced to one context renamed to ``name``.
 
-    The context used is the document's ``current-context``, else its only
-    one. Inline data is checked (base64, PEM markers); users that would run
-    a command or read a local file are refused, naming the field.
+    The context used is ``context`` when given, else the document's
+    ``current-context``, else its only one. ``cluster`` (a kubeconfig
+    ``cluster`` mapping: server, CA ...) replaces the context's cluster, for
+    managers that publish the endpoint apart from the credentials (a
+    ClusterProfile's access provider). Inline data is checked (base64, PEM
+    markers); users that would run a command or read a local file are
+    refused, naming the field.
     """
     if len(raw) > MAX_VALUE_BYTES:
         raise CredentialError(f"{origin}: the kubeconfig is larger than {MAX_VALUE_BYTES} bytes")
@@ -338,22 +349,29 @@ def kubeconfig_from_text(raw: bytes, *, name: str, origin: str) -> InMemoryKubec
     clusters = _named(doc.get("clusters"), "clusters", origin)
     users = _named(doc.get("users"), "users", origin)
     current = doc.get("current-context")
-    if isinstance(current, str) and current in contexts:
+    if context is not None:
+        if context not in contexts:
+            raise CredentialError(f"{origin}: the kubeconfig has no context {context!r}")
+        context_name = context
+    elif isinstance(current, str) and current in contexts:
         context_name = current
     elif len(contexts) == 1:
         context_name = next(iter(contexts))
     else:
         raise CredentialError(f"{origin}: the kubeconfig has {len(contexts)} contexts and no usable current-context")
-    context = contexts[context_name].get("context") or {}
-    if not isinstance(context, dict):
+    chosen = contexts[context_name].get("context") or {}
+    if not isinstance(chosen, dict):
         raise CredentialError(f"{origin}: context {context_name!r} is not a mapping")
-    cluster_entry = clusters.get(str(context.get("cluster")))
-    if cluster_entry is None or not isinstance(cluster_entry.get("cluster"), dict):
-        raise CredentialError(f"{origin}: context {context_name!r} names no cluster in the kubeconfig")
-    user_entry = users.get(str(context.get("user")))
+    if cluster is None:
+        cluster_entry = clusters.get(str(chosen.get("cluster")))
+        if cluster_entry is None or not isinstance(cluster_entry.get("cluster"), dict):
+            raise CredentialError(f"{origin}: context {context_name!r} names no cluster in the kubeconfig")
+        cluster = dict(cluster_entry["cluster"])
+    else:  # a manager's endpoint: its extensions configure the manager's plugins, not the client
+        cluster = {k: v for k, v in cluster.items() if k != "extensions"}
+    user_entry = users.get(str(chosen.get("user")))
     if user_entry is None or not isinstance(user_entry.get("user"), dict):
         raise CredentialError(f"{origin}: context {context_name!r} names no user in the kubeconfig")
-    cluster = dict(cluster_entry["cluster"])
     user = dict(user_entry["user"])
     _check_server(cluster.get("server"), origin)
     if "certificate-authority" in cluster:
