@@ -4,8 +4,11 @@
 cluster and user the first file that defines a name wins, and
 ``current-context`` comes from the first file that sets one. Relative file
 references (``certificate-authority``, ``client-key`` ...) are resolved
-against the file that holds them, as kubectl does. The merged dict is what
-the live client loads, so the contexts listed are exactly the ones scanned.
+against the file that holds them, as kubectl does; so is an exec plugin's
+``command`` when it contains a path separator (``./bin/get-token``), while a
+bare name (``aws``) is left for a ``PATH`` lookup, as kubectl leaves it. The
+merged dict is what the live client loads, so the contexts listed are
+exactly the ones scanned.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class MergedKubeconfig:
     paths: tuple[Path, ...]
     config: dict[str, Any]
     context_files: dict[str, Path] = field(default_factory=dict)
+    #: the file that defined each user entry (keyword-only: subclasses add positional fields after ``context_files``)
+    user_files: dict[str, Path] = field(default_factory=dict, kw_only=True)
 
     @property
     def contexts(self) -> list[str]:
@@ -70,11 +75,20 @@ def default_kubeconfig_paths() -> list[Path]:
 
 def _absolutise(entry: dict[str, Any], section: str, base: Path) -> dict[str, Any]:
     inner_key, keys = _PATH_FIELDS[section]
-    inner = dict(entry.get(inner_key) or {})
+    raw = entry.get(inner_key) or {}
+    if not isinstance(raw, dict):  # not ours to judge here: the live loader names the bad entry
+        return entry
+    inner = dict(raw)
     for key in keys:
         value = inner.get(key)
         if isinstance(value, str) and value and not os.path.isabs(value):
             inner[key] = str((base / value).resolve())
+    plugin = inner.get("exec")
+    if section == "users" and isinstance(plugin, dict):
+        command = plugin.get("command")
+        # kubectl resolves only a command with a path separator; a bare name is a PATH lookup at run time
+        if isinstance(command, str) and os.sep in command and not os.path.isabs(command):
+            inner["exec"] = {**plugin, "command": os.path.normpath(base / command)}
     return {**entry, inner_key: inner}
 
 
@@ -115,6 +129,7 @@ def _merge_files(paths: list[Path], referenced_by: str) -> MergedKubeconfig:
     merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
     names: dict[str, set[str]] = {"clusters": set(), "users": set(), "contexts": set()}
     context_files: dict[str, Path] = {}
+    user_files: dict[str, Path] = {}
     for path in existing:
         try:  # the bounded reader: alias bombs, deep nesting and absurd values are one-line errors
             doc = read_yaml_mapping(path, "kubeconfig")
@@ -141,5 +156,7 @@ def _merge_files(paths: list[Path], referenced_by: str) -> MergedKubeconfig:
                     entry = _absolutise(entry, section, path.parent)
                 else:
                     context_files[name] = path
+                if section == "users":
+                    user_files[name] = path
                 merged[section].append(entry)
-    return MergedKubeconfig(tuple(existing), merged, context_files)
+    return MergedKubeconfig(tuple(existing), merged, context_files, user_files=user_files)

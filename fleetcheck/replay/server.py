@@ -136,6 +136,7 @@ class ReplayServer:
         clock_offsets: Mapping[str, float] | None = None,
         request_log_path: Path | None = None,
         start_timeout: float = 60.0,
+        plain_http: bool = False,
         time_source: Callable[[], float] = time.time,
     ) -> None:
         names = [snapshot.name for snapshot in snapshots]
@@ -154,6 +155,8 @@ class ReplayServer:
         if not self._token or any(ch.isspace() for ch in self._token):
             raise ValueError("the token must be non-empty and contain no whitespace")
         self._host = _loopback_only(host)
+        #: serve without TLS (for tests of FC-TLS-001 only; still loopback-only and token-checked)
+        self._plain_http = plain_http
         self._rebase_time = rebase_time
         self._serve_secrets = serve_secrets
         self._start_timeout = start_timeout
@@ -187,7 +190,7 @@ class ReplayServer:
         deadline = time.monotonic() + self._start_timeout
         self.started_at = datetime.fromtimestamp(self._time(), UTC)
         self._tls = generate_tls()
-        ssl_context = server_ssl_context(self._tls)
+        ssl_context = None if self._plain_http else server_ssl_context(self._tls)
         cache_share = max(8 * 1024 * 1024, PAGE_CACHE_BYTES // len(self._snapshots))
         for snapshot in self._snapshots:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -216,7 +219,7 @@ class ReplayServer:
         self._wait_accepting(deadline)
         log.info("replay server up: %s", ", ".join(f"{n}={u}" for n, u in self.urls.items()))
 
-    async def _start_listeners(self, ssl_context: ssl.SSLContext) -> None:
+    async def _start_listeners(self, ssl_context: ssl.SSLContext | None) -> None:
         for listener in self._listeners.values():
             server = _TrackingServer(partial(self._handle, listener), access_log=None)
             runner = web.ServerRunner(server, shutdown_timeout=1.0)
@@ -240,11 +243,11 @@ class ReplayServer:
                 if remaining <= 0:
                     raise TimeoutError(f"replay listener for {listener.name} did not accept in time")
                 try:
-                    with (
-                        socket.create_connection((self._host, listener.port), timeout=remaining) as raw,
-                        client.wrap_socket(raw, server_hostname=self._host),
-                    ):
-                        break
+                    with socket.create_connection((self._host, listener.port), timeout=remaining) as raw:
+                        if self._plain_http:
+                            break
+                        with client.wrap_socket(raw, server_hostname=self._host):
+                            break
                 except ConnectionError:  # refused or reset: not serving yet (a TLS failure is a bug: raise)
                     if self._thread is None or not self._thread.is_alive():
                         raise RuntimeError("the replay server's event loop died while starting") from None
@@ -300,7 +303,8 @@ class ReplayServer:
     @property
     def urls(self) -> dict[str, str]:
         """Cluster name -> ``https://127.0.0.1:PORT`` (empty before :meth:`start`)."""
-        return {name: f"https://{self._host}:{item.port}" for name, item in self._listeners.items()}
+        scheme = "http" if self._plain_http else "https"
+        return {name: f"{scheme}://{self._host}:{item.port}" for name, item in self._listeners.items()}
 
     @property
     def clusters(self) -> list[str]:

@@ -5,6 +5,14 @@ The only module that imports ``kubernetes``. Lists are fetched as raw bytes
 are 18-25x slower on 5,000 pods. Every request has a connect and a read
 timeout; the API server's clock is read from each response's ``Date``
 header. Nothing here can write: the only verb used is GET.
+
+Credentials are made ready by :mod:`fleetcheck.state.user_credentials`
+before the client loads the kubeconfig (tokenFile read, exec plugin run with
+``--exec-timeout``, outside :data:`_CONFIG_LOAD_LOCK`), so the client's own
+exec provider never runs and one cluster's hanging plugin never holds the
+lock the others load under. Every text the API server sends back that goes
+into a message passes through :func:`fleetcheck.redact.redact`: a proxy that
+echoes the bearer token in its 401 has it removed.
 """
 
 from __future__ import annotations
@@ -25,10 +33,11 @@ from kubernetes.config.config_exception import ConfigException
 
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import ResourceRef, is_builtin
-from fleetcheck.redact import install_redaction
+from fleetcheck.redact import install_redaction, redact
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, KindUnavailable, ServerVersion
 from fleetcheck.state.projection import project_items
+from fleetcheck.state.user_credentials import DEFAULT_EXEC_TIMEOUT, prepare_context
 
 __all__ = ["LiveClusterState", "LiveOptions"]
 
@@ -53,6 +62,8 @@ class LiveOptions:
     max_retry_after: float = 5.0
     #: wall-clock budget for all of one cluster's requests (``--cluster-timeout``); None = unbounded
     cluster_budget: float | None = 120.0
+    #: seconds a kubeconfig exec credential plugin may take (``--exec-timeout``)
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
 
 
 @dataclass
@@ -79,7 +90,7 @@ def _status_message(data: bytes) -> str:
         body = orjson.loads(data)
     except orjson.JSONDecodeError:
         return ""
-    return str(body.get("message", ""))[:300] if isinstance(body, dict) else ""
+    return redact(str(body.get("message", ""))[:300]) if isinstance(body, dict) else ""
 
 
 class LiveClusterState(ClusterState):
@@ -100,13 +111,16 @@ class LiveClusterState(ClusterState):
         install_redaction()
         self.options = options or LiveOptions()
         configuration = k8s_client.Configuration()
+        # outside the lock: an exec plugin may take up to --exec-timeout, and only this cluster waits for it
+        prepared = prepare_context(kubeconfig, context, exec_timeout=self.options.exec_timeout)
         try:
             with _CONFIG_LOAD_LOCK:
                 kube_config.load_kube_config_from_dict(
-                    kubeconfig.config, context=context, client_configuration=configuration, persist_config=False
+                    prepared.config, context=context, client_configuration=configuration, persist_config=False
                 )
-        except (ConfigException, ValueError, TypeError, KeyError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        except (ConfigException, ValueError, TypeError, KeyError, OSError) as exc:
+            prepared.close()
+            first = redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
             raise ConfigError(
                 kubeconfig.describe(),
                 f"contexts[{context}]",
@@ -114,7 +128,11 @@ class LiveClusterState(ClusterState):
                 "check it with 'kubectl config view --minify --context " + context + "'",
             ) from None
         configuration.retries = 0
+        self._credentials = prepared
+        self.anonymous = prepared.anonymous
         self.server = configuration.host
+        #: plain ``http://``: whatever credential the context has goes over the wire in cleartext
+        self.plaintext = str(self.server).lower().startswith("http://")
         self.insecure = not configuration.verify_ssl
         self._api = k8s_client.ApiClient(configuration)
         self._unreachable: ClusterUnreachable | None = None
@@ -160,7 +178,8 @@ class LiveClusterState(ClusterState):
                 )
                 data = raw.read() or b""
             except k8s_client.ApiException as exc:  # TLS failures arrive as status 0
-                reason = "TLS verification failed" if "SSL" in str(exc.reason) else str(exc.reason).splitlines()[0]
+                text = str(exc.reason)
+                reason = "TLS verification failed" if "SSL" in text else redact((text.splitlines() or [""])[0])
                 self._unreachable = ClusterUnreachable(self.name, ref, f"{reason} ({self.server})")
                 raise self._unreachable from None
             except urllib3.exceptions.MaxRetryError as exc:
@@ -212,7 +231,9 @@ class LiveClusterState(ClusterState):
             return
         detail = _status_message(response.data)
         resource = ref.plural if not ref.group else f"{ref.plural}.{ref.group}"
-        if status == 401:
+        if status == 401 and self.anonymous:
+            reason = "401 Unauthorized: the context names no user, so the scan sent no credentials"
+        elif status == 401:
             reason = "401 Unauthorized: the credentials were rejected (expired token?)"
         elif status == 403:
             reason = f"403 Forbidden: the scan's RBAC lacks 'list' on '{resource}'{namespace_note}"
@@ -340,5 +361,6 @@ class LiveClusterState(ClusterState):
         return date + timedelta(seconds=time.monotonic() - arrived)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool, then the memory files holding a plugin's client key."""
         self._api.close()
+        self._credentials.close()

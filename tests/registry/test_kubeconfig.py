@@ -153,3 +153,32 @@ def test_kubeconfig_without_contexts_is_an_error(tmp_path: Path, monkeypatch: py
         load_fleet()
     assert info.value.field == "contexts"
     assert "--snapshot" in info.value.fix
+
+
+def test_exec_commands_resolve_as_kubectl_resolves_them(tmp_path: Path) -> None:
+    """A command with a path separator is relative to its own file; a bare name is left for PATH."""
+    users = {
+        "dot": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "./bin/get-token"}},
+        "nested": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "tools/../bin/get-token"}},
+        "bare": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "aws", "args": ["eks"]}},
+        "absolute": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "/usr/local/bin/x"}},
+    }
+    first = write_yaml(tmp_path / "A" / "config", kubeconfig({"a": "c"}, {"c": {"server": "https://a"}}, users=users))
+    later = {"dot": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "./other"}}}
+    second = write_yaml(tmp_path / "B" / "config", kubeconfig({"b": "c"}, {"c": {"server": "https://b"}}, users=later))
+    merged = merge_kubeconfigs([first, second])
+    commands = {u["name"]: u["user"]["exec"]["command"] for u in merged.config["users"]}
+    assert commands == {
+        "dot": str(tmp_path / "A" / "bin" / "get-token"),  # the first file's entry wins, against its own folder
+        "nested": str(tmp_path / "A" / "bin" / "get-token"),
+        "bare": "aws",
+        "absolute": "/usr/local/bin/x",
+    }
+    assert next(u for u in merged.config["users"] if u["name"] == "bare")["user"]["exec"]["args"] == ["eks"]
+    assert merged.user_files == {name: first for name in users}
+
+
+def test_user_origin_is_kept_per_file(two_files: tuple[Path, Path]) -> None:
+    first, second = two_files
+    merged = merge_kubeconfigs([second, first])
+    assert merged.user_files == {"admin": second}  # the first file to define a name wins, as for contexts
