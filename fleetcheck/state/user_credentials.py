@@ -35,7 +35,7 @@ from typing import Any
 from fleetcheck.errors import ConfigError
 from fleetcheck.redact import register_secret
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
-from fleetcheck.registry.sources.credentials import _memory_file  # the one memfd helper (shared, not copied)
+from fleetcheck.registry.sources.credentials import memory_file
 from fleetcheck.state.exec_plugin import ExecCredential, ExecPluginError, run_exec_plugin
 
 __all__ = ["DEFAULT_EXEC_TIMEOUT", "PreparedContext", "prepare_context"]
@@ -155,7 +155,7 @@ def _substitute(user: dict[str, Any], credential: ExecCredential, fds: list[int]
     assert credential.client_certificate is not None and credential.client_key is not None
     for key in ("client-certificate", "client-certificate-data", "client-key", "client-key-data"):
         inline.pop(key, None)
-    fd = _memory_file(credential.client_certificate.encode() + b"\n" + credential.client_key.encode())
+    fd = memory_file(credential.client_certificate.encode() + b"\n" + credential.client_key.encode())
     if fd is None:  # no memfd on this platform: the client keeps the key in a 0600 temp file, as it does for any key
         inline["client-certificate-data"] = base64.b64encode(credential.client_certificate.encode()).decode()
         inline["client-key-data"] = base64.b64encode(credential.client_key.encode()).decode()

@@ -49,6 +49,7 @@ __all__ = [
     "decode_base64",
     "export_kubeconfig",
     "kubeconfig_from_text",
+    "memory_file",
     "normalise_server",
     "secret_value",
     "write_kubeconfig_export",
@@ -97,7 +98,7 @@ class InMemoryKubeconfig(MergedKubeconfig):
 _MEMFD_LOCK = threading.Lock()
 
 
-def _memory_file(data: bytes) -> int | None:
+def memory_file(data: bytes) -> int | None:
     """A Linux memfd holding ``data``: a file that lives in memory only, or None where there is none.
 
     The official client cannot take a client certificate or key from memory:
@@ -131,7 +132,7 @@ def _in_memory(config: dict[str, Any], origin: str) -> InMemoryKubeconfig:
     cert, key = user.get("client-certificate-data"), user.get("client-key-data")
     fd = None
     if isinstance(cert, str) and isinstance(key, str):
-        fd = _memory_file(base64.b64decode(cert) + b"\n" + base64.b64decode(key))
+        fd = memory_file(base64.b64decode(cert) + b"\n" + base64.b64decode(key))
     if fd is None:
         return InMemoryKubeconfig((), config, {}, origin)
     path = f"/proc/self/fd/{fd}"
