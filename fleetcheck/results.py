@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetcheck.redact import redact
+
 __all__ = [
     "FACTORS",
     "OUTCOMES",
@@ -25,6 +27,7 @@ __all__ = [
     "ResultRecord",
     "ResultsDocument",
     "Severity",
+    "redacted_document",
 ]
 
 SCHEMA = "fleetcheck/v1"
@@ -131,3 +134,22 @@ class ResultsDocument(BaseModel):
     def to_json_bytes(self) -> bytes:
         """Stable, pretty JSON (keys in declaration order, ``schema`` first)."""
         return self.model_dump_json(by_alias=True, indent=2).encode() + b"\n"
+
+
+def redacted_document(doc: ResultsDocument) -> ResultsDocument:
+    """``doc`` with every message, object reference, label value and source passed through :func:`redact`.
+
+    A scan redacts once, where each record is made; this is for documents
+    read back (``fleetcheck report``, ``fleetcheck merge``) that an older
+    version or another tool wrote. Redaction is idempotent, so a current
+    ``results.json`` comes back unchanged and re-renders byte for byte.
+    """
+    results = [
+        r.model_copy(update={"message": redact(r.message), "objects": [redact(o) for o in r.objects]})
+        for r in doc.results
+    ]
+    clusters = [
+        c.model_copy(update={"labels": {k: redact(v) for k, v in c.labels.items()}, "source": redact(c.source)})
+        for c in doc.clusters
+    ]
+    return doc.model_copy(update={"results": results, "clusters": clusters})

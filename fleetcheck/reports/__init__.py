@@ -14,18 +14,22 @@ from fleetcheck.reports.json_report import read_results_json, write_results_json
 from fleetcheck.reports.junit import render_junit, write_junit
 from fleetcheck.reports.metrics import MetricsPushError, push_metrics, render_metrics, write_metrics
 from fleetcheck.reports.terminal import render_summary
+from fleetcheck.reports.writing import ReportWriteError, new_run_id, run_ids, write_report_set
 from fleetcheck.results import ResultsDocument
 from fleetcheck.scoring import is_scored, score_document
 
 __all__ = [
     "REPORT_FILES",
     "MetricsPushError",
+    "ReportWriteError",
     "push_metrics",
     "read_results_json",
     "render_html",
     "render_junit",
     "render_metrics",
     "render_summary",
+    "run_ids",
+    "with_run_id",
     "write_html",
     "write_junit",
     "write_metrics",
@@ -42,19 +46,31 @@ REPORT_FILES: dict[str, str] = {
 }
 
 
-def write_reports(doc: ResultsDocument, report_dir: Path) -> dict[str, Path]:
-    """Score ``doc`` unless it already is, write every report into ``report_dir``, return their paths.
+def with_run_id(doc: ResultsDocument) -> ResultsDocument:
+    """``doc`` carrying a ``run_id`` (its own when it has one, so a re-render keeps the saved run's id)."""
+    if getattr(doc, "run_id", None):
+        return doc
+    return doc.model_copy(update={"run_id": new_run_id()})
+
+
+def write_reports(doc: ResultsDocument, report_dir: Path, *, lock_timeout: float | None = None) -> dict[str, Path]:
+    """Score ``doc`` unless it already is, write every report into ``report_dir`` together, return their paths.
 
     The keys are those of :data:`REPORT_FILES`. ``results.json`` is written
-    scored, so re-rendering from it reproduces the other files exactly.
+    scored, so re-rendering from it reproduces the other files exactly. All
+    files are rendered first, then written whole or not at all under the
+    folder's lock (:mod:`fleetcheck.reports.writing`); an I/O failure raises
+    :class:`ReportWriteError` and leaves the previous set in place.
     """
     report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
     if not is_scored(doc):
         doc = score_document(doc)
-    paths = {kind: report_dir / name for kind, name in REPORT_FILES.items()}
-    write_results_json(doc, paths["json"])
-    write_junit(doc, paths["junit"])
-    write_html(doc, paths["html"])
-    write_metrics(doc, paths["metrics"])
-    return paths
+    doc = with_run_id(doc)
+    rendered = {
+        REPORT_FILES["junit"]: render_junit(doc),
+        REPORT_FILES["html"]: render_html(doc).encode("utf-8"),
+        REPORT_FILES["metrics"]: render_metrics(doc).encode("utf-8"),
+        REPORT_FILES["json"]: doc.to_json_bytes(),  # last: moved into place after the others
+    }
+    write_report_set(rendered, report_dir, lock_timeout=lock_timeout)
+    return {kind: report_dir / name for kind, name in REPORT_FILES.items()}

@@ -29,6 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from fleetcheck.reports.escape import clean_text
+from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import SEVERITIES, CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import (
     COVERAGE_CAP,
@@ -55,6 +56,9 @@ MAX_FIX_CLUSTERS = 100
 TOP_FIXES = 10
 #: A failure's objects beyond this many go behind a "show all" disclosure.
 INLINE_OBJECTS = 5
+#: At most this many objects per finding are listed; the rest are counted ("and N more", all in results.json),
+#: so one finding of 1e6 objects costs kilobytes, not tens of megabytes.
+MAX_OBJECTS = 100
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class Finding:
     factor: str
     message: str
     objects: list[str]
+    #: objects of the record not listed (beyond :data:`MAX_OBJECTS`)
+    objects_more: int
     fix: str
     waiver: list[tuple[str, str]]
     documented: bool
@@ -155,6 +161,8 @@ class ScorecardView:
     grade_counts: list[tuple[str, int, str]]
     outcome_counts: dict[str, int] = field(default_factory=dict)
     method_note: str = ""
+    #: the run id every report of the set carries (:mod:`fleetcheck.reports.writing`)
+    run_id: str = ""
 
 
 def method_note() -> str:
@@ -186,7 +194,8 @@ def _finding(record: ResultRecord, checks: dict[str, CheckInfo]) -> Finding:
         severity=record.severity,
         factor=_text(record.factor),
         message=_text(record.message).strip(),
-        objects=[_text(o) for o in record.objects],
+        objects=[_text(o) for o in record.objects[:MAX_OBJECTS]],
+        objects_more=max(0, len(record.objects) - MAX_OBJECTS),
         fix=_text(info.fix).strip() if info else "",
         waiver=[(_text(k), _text(v)) for k, v in sorted((record.waiver or {}).items())],
         documented=info is not None,
@@ -332,6 +341,7 @@ def build_view(doc: ResultsDocument) -> ScorecardView:
         grade_counts=grade_counts,
         outcome_counts=dict(fleet.outcomes),
         method_note=method_note(),
+        run_id=_text(getattr(doc, "run_id", None) or ""),
     )
 
 
@@ -369,8 +379,5 @@ def render_html(doc: ResultsDocument) -> str:
 
 
 def write_html(doc: ResultsDocument, path: Path) -> Path:
-    """Write :func:`render_html` to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(doc), encoding="utf-8")
-    return path
+    """Write :func:`render_html` to ``path`` atomically and return it."""
+    return atomic_write_bytes(Path(path), render_html(doc).encode("utf-8"))

@@ -8,14 +8,13 @@ instead of a traceback or a half-empty scorecard.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import orjson
 from pydantic import ValidationError
 
 from fleetcheck.errors import ConfigError
+from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import SCHEMA, ResultsDocument
 
 __all__ = ["read_results_json", "write_results_json"]
@@ -29,19 +28,7 @@ def write_results_json(doc: ResultsDocument, path: Path) -> Path:
     Atomic (temporary file + rename) because dashboards and ``fleetcheck
     report`` may read the file while a scheduled scan rewrites it.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = doc.to_json_bytes()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the report folder is meant to be published
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(Path(path), doc.to_json_bytes())
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -17,10 +17,14 @@ from pathlib import Path
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from fleetcheck.reports.escape import one_line, xml_text
+from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import NO_GRADE, is_scored, score_document
 
-__all__ = ["render_junit", "write_junit"]
+__all__ = ["MAX_OBJECTS", "render_junit", "write_junit"]
+
+#: Objects listed in one failure's text; the rest are counted (CI pages choke on megabyte test cases).
+MAX_OBJECTS = 100
 
 
 def _case(record: ResultRecord, doc: ResultsDocument) -> TestCase:
@@ -35,7 +39,13 @@ def _case(record: ResultRecord, doc: ResultsDocument) -> TestCase:
     if record.outcome == "fail":
         body = [message]
         if record.objects:
-            body.append("objects:\n" + "\n".join(f"  - {xml_text(o)}" for o in record.objects))
+            listed = "\n".join(f"  - {xml_text(o)}" for o in record.objects[:MAX_OBJECTS])
+            more = len(record.objects) - MAX_OBJECTS
+            body.append(
+                "objects:\n"
+                + listed
+                + (f"\n  ... and {more} more (every object is in results.json)" if more > 0 else "")
+            )
         if info and info.fix:
             body.append("fix: " + xml_text(info.fix))
         result: Failure | Error | Skipped = Failure(one_line(message), record.severity)
@@ -73,6 +83,9 @@ def _suite(doc: ResultsDocument, cluster: ClusterSummary, records: list[ResultRe
         properties["server_version"] = cluster.server_version
     if cluster.reachable is not None:
         properties["reachable"] = str(cluster.reachable).lower()
+    run_id = getattr(doc, "run_id", None)
+    if run_id:  # on every suite (the root has no properties in the schema CI tools accept): ties the set together
+        properties["run_id"] = str(run_id)
     for name, value in properties.items():
         suite.add_property(xml_text(name), xml_text(value))
     # by code, not run order, so two runs of the same fleet diff cleanly
@@ -102,8 +115,5 @@ def render_junit(doc: ResultsDocument) -> bytes:
 
 
 def write_junit(doc: ResultsDocument, path: Path) -> Path:
-    """Write :func:`render_junit` to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render_junit(doc))
-    return path
+    """Write :func:`render_junit` to ``path`` atomically and return it."""
+    return atomic_write_bytes(Path(path), render_junit(doc))

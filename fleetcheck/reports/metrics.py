@@ -23,6 +23,7 @@ from pathlib import Path
 
 from fleetcheck.errors import ConfigError, FleetcheckError
 from fleetcheck.reports.escape import clean_text
+from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import ResultsDocument
 from fleetcheck.scoring import is_scored, score_document
 
@@ -108,6 +109,11 @@ def render_metrics(doc: ResultsDocument) -> str:
         ),
         *_family("fleetcheck_cluster_up", "0 when the cluster could not be reached during the scan.", up),
     ]
+    run_id = getattr(doc, "run_id", None)
+    if run_id:  # one series, not a label on every metric: the id changes every run
+        lines += _family(
+            "fleetcheck_run_info", "The run these metrics come from (value always 1).", [({"run_id": str(run_id)}, 1)]
+        )
     timestamp = _timestamp(doc.started)
     if timestamp is not None:
         lines += _family("fleetcheck_scan_timestamp_seconds", "When the scan started, Unix time.", [({}, timestamp)])
@@ -115,11 +121,8 @@ def render_metrics(doc: ResultsDocument) -> str:
 
 
 def write_metrics(doc: ResultsDocument, path: Path) -> Path:
-    """Write :func:`render_metrics` to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_metrics(doc), encoding="utf-8")
-    return path
+    """Write :func:`render_metrics` to ``path`` atomically and return it."""
+    return atomic_write_bytes(Path(path), render_metrics(doc).encode("utf-8"))
 
 
 def _path_segment(name: str, value: str) -> str:

@@ -156,7 +156,7 @@ def test_sharded_then_merged_equals_unsharded(fleet_dirs: list[str], tmp_path: P
     assert merged.returncode == 0, merged.stderr
 
     def comparable(doc: dict) -> dict:
-        for key in ("started", "finished", "shard"):
+        for key in ("started", "finished", "shard", "run_id"):  # per run by nature
             doc.pop(key, None)
         for record in doc["results"]:
             record.pop("duration_s")
