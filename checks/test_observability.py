@@ -8,6 +8,7 @@ checks judge what it finds.
 from __future__ import annotations
 
 from fleetcheck import ClusterView, check, fail, object_ref
+from fleetcheck.errors import FleetcheckError
 from fleetcheck.telemetry import (
     LOG_SHIPPERS,
     METRICS_KINDS,
@@ -30,6 +31,12 @@ def _listed(items: list[str]) -> str:
 def _sources(destinations: list[MetricsDestination]) -> list[str]:
     """The objects to fix, once each (a ConfigMap's key is dropped)."""
     return list(dict.fromkeys(d.source.split(" ", 1)[0] for d in destinations))
+
+
+def _refuse_if_unread(refused: list[str]) -> None:
+    """Nothing passed so far and a configuration was too big to read: undecided (``error``), not ``fail``."""
+    if refused:
+        raise FleetcheckError(f"could not read every metrics configuration: {_listed(refused)}")
 
 
 @check(
@@ -64,7 +71,10 @@ def test_metrics_reach_central_store(cluster: ClusterView) -> None:
     central store, with the cluster name as an external label, from the
     platform's GitOps repository; declare the store in the profile
     (``standards: {metrics_endpoints: [https://...]}``) so a wrong URL is
-    caught too.
+    caught too. A configuration over the parse budget (larger than 4 MiB, or
+    expanding to more than 100,000 YAML nodes through aliases) is not read:
+    unless another destination already passes, the check gives ``error``
+    naming it and the budget, since the unread text may hold the destination.
     References: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#remote_write ;
     https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.RemoteWriteSpec ;
     https://opentelemetry.io/docs/collector/configuration/#exporters ;
@@ -78,6 +88,7 @@ def test_metrics_reach_central_store(cluster: ClusterView) -> None:
     if declared:
         if any(endpoint_matches(d.url, p) for d in destinations if d.url for p in declared):
             return
+        _refuse_if_unread(scan.refused)
         expected = ", ".join(declared)
         if not destinations:
             fail(
@@ -93,6 +104,7 @@ def test_metrics_reach_central_store(cluster: ClusterView) -> None:
     remote = [d for d in destinations if not d.in_cluster]
     if remote:
         return
+    _refuse_if_unread(scan.refused)
     if destinations:
         fail(
             f"metrics stay in the cluster: every destination is a Service or loopback address: {found}{unresolved}; "

@@ -26,10 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from fleetcheck.errors import ConfigError
 from fleetcheck.registry.fleet import DeclaredFacts
+from fleetcheck.registry.yamlfile import ClusterTextError, ClusterTextOverBudget, load_cluster_text
 
 __all__ = [
     "APISERVER_NAMESPACE",
@@ -333,12 +332,16 @@ def parse_authentication_config(text: str, source: str) -> list[JwtAuthenticator
     """The ``jwt`` issuers of an ``AuthenticationConfiguration`` document (corpus manifest 17).
 
     Raises :class:`ConfigError` when ``text`` is not such a document, so a
-    typo in the fleet file becomes an ``error`` that names the field.
+    typo in the fleet file becomes an ``error`` that names the field. The
+    text is parsed under the budgets of :func:`load_cluster_text` (size,
+    expanded nodes), whoever wrote it.
     """
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, _FACTS_FIELD, f"not YAML: {exc}", "paste the file's YAML content") from None
+        document = load_cluster_text(text, what="authentication config")
+    except ClusterTextOverBudget as exc:
+        raise ConfigError(source, _FACTS_FIELD, f"refused: {exc.problem}", "paste the file's YAML content") from None
+    except ClusterTextError as exc:
+        raise ConfigError(source, _FACTS_FIELD, exc.problem, "paste the file's YAML content") from None
     if not isinstance(document, dict) or document.get("kind") != "AuthenticationConfiguration":
         raise ConfigError(
             source,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import json
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleetcheck.errors import FleetcheckError
+from fleetcheck.outcomes import name_list
+from fleetcheck.registry.yamlfile import CLUSTER_TEXT_BYTES, ClusterTextInvalid, load_cluster_text
 
 __all__ = [
     "CORE_DNS_CUSTOM_DIR",
@@ -62,6 +63,12 @@ _TRANSPORT = re.compile(r"^(?P<scheme>[a-z][a-z0-9]*)://(?P<rest>.*)$")
 _REVERSE_SUFFIXES = ("in-addr.arpa", "ip6.arpa")
 #: Imports expanded per parse before giving up (a snippet importing itself would never end).
 _MAX_IMPORTS = 256
+#: Tokens of one Corefile once imports are spliced in, at most (256 imports of a big snippet would not fit in memory).
+_MAX_TOKENS = 1_000_000
+#: Blocks nested in blocks, at most (CoreDNS configurations nest two or three deep).
+_MAX_BLOCK_DEPTH = 50
+#: Arguments of a directive quoted in a message before "and N more".
+_ARGS_SHOWN = 8
 
 
 class CorefileError(FleetcheckError):
@@ -154,8 +161,8 @@ class Directive:
     line: int = 0
 
     def text(self) -> str:
-        """The line as written (without its block), for messages."""
-        return " ".join((self.name, *self.args))
+        """The line as written (without its block), for messages: at most ``_ARGS_SHOWN`` arguments."""
+        return name_list((self.name, *self.args), _ARGS_SHOWN + 1, sort=False, sep=" ")
 
     def options(self, name: str) -> list[Directive]:
         """Sub-directives called ``name`` in the options block."""
@@ -334,10 +341,19 @@ class _Parser:
         if self.expansions > _MAX_IMPORTS:
             raise CorefileError(token.source, token.line, "imports nest too deeply (a snippet imports itself?)")
         pattern = args[0].text
-        if pattern in self.snippets:
-            replacement = [replace(t, expansion=self.expansions) for t in self.snippets[pattern]]
+        snippet = self.snippets.get(pattern)
+        if snippet is not None and len(self.tokens) - (end - self.pos) + len(snippet) > _MAX_TOKENS:
+            replacement = snippet  # over the budget: refused below before a token is copied
+        elif snippet is not None:
+            replacement = [replace(t, expansion=self.expansions) for t in snippet]
         else:
             replacement = self._import_files(pattern, token)
+        if len(self.tokens) - (end - self.pos) + len(replacement) > _MAX_TOKENS:
+            raise CorefileError(
+                token.source,
+                token.line,
+                f"imports expand it past {_MAX_TOKENS:,} tokens (the parse budget); not parsed",
+            )
         self.tokens[self.pos : end] = replacement
 
     def _import_files(self, pattern: str, token: _Token) -> list[_Token]:
@@ -414,8 +430,12 @@ class _Parser:
             body.append(token)
         raise CorefileError(opener.source, opener.line, f"snippet {opener.text} has no closing '}}'")
 
-    def directives(self, closing: _Token | None) -> list[Directive]:
+    def directives(self, closing: _Token | None, depth: int = 0) -> list[Directive]:
         """Directives up to the ``}`` closing the block opened at ``closing`` (or to the end)."""
+        if depth > _MAX_BLOCK_DEPTH and closing is not None:
+            raise CorefileError(
+                closing.source, closing.line, f"blocks nest more than {_MAX_BLOCK_DEPTH} deep (the parse budget)"
+            )
         found: list[Directive] = []
         while True:
             if self.eof():
@@ -443,7 +463,7 @@ class _Parser:
             block: list[Directive] = []
             if not self.eof() and self.peek().is_brace("{") and self.peek().line_key == name.line_key:
                 self.take()
-                block = self.directives(closing=name)
+                block = self.directives(closing=name, depth=depth + 1)
             found.append(Directive(name.text, tuple(args), tuple(block), name.source, name.line))
 
 
@@ -462,8 +482,18 @@ def parse_corefile(
     listed in :attr:`Corefile.unresolved_imports` unless its folder is in
     ``known_dirs`` (a folder whose whole content is known, so "no match" means
     "imports nothing", as CoreDNS treats an empty glob). Raises
-    :class:`CorefileError` with the line on a syntax error.
+    :class:`CorefileError` with the line on a syntax error, and for a text
+    over the parse budget (``CLUSTER_TEXT_BYTES``, ``_MAX_TOKENS`` once
+    imports are spliced in, ``_MAX_BLOCK_DEPTH``).
     """
+    for name, content in (("Corefile", text), *sorted((files or {}).items())):
+        if len(content) > CLUSTER_TEXT_BYTES:
+            where = source if name == "Corefile" else name
+            raise CorefileError(
+                where,
+                1,
+                f"{len(content):,} characters, more than the parse budget of {CLUSTER_TEXT_BYTES:,}; not parsed",
+            )
     return _Parser(_tokenize(text, source), files or {}, known_dirs).parse()
 
 
@@ -672,13 +702,12 @@ def _json_field(configmap: Obj, key: str, expected: type) -> Any:
     raw = _data(configmap).get(key)
     if raw is None or not raw.strip():
         return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        ref = _ref("ConfigMap", str(_meta(configmap).get("name", "kube-dns")))
-        raise DnsConfigError(f"{ref} data.{key} is not valid JSON ({exc.msg}); kube-dns ignores it") from None
+    ref = _ref("ConfigMap", str(_meta(configmap).get("name", "kube-dns")))
+    try:  # over the parse budget: ClusterTextOverBudget, a FleetcheckError, so the check errors naming it
+        value = load_cluster_text(raw, what=f"{ref} data.{key}", syntax="json")
+    except ClusterTextInvalid as exc:
+        raise DnsConfigError(f"{ref} data.{key} is {exc.problem}; kube-dns ignores it") from None
     if not isinstance(value, expected):
-        ref = _ref("ConfigMap", str(_meta(configmap).get("name", "kube-dns")))
         raise DnsConfigError(f"{ref} data.{key} must be a JSON {expected.__name__}; kube-dns ignores it")
     return value
 
@@ -707,7 +736,9 @@ def _kube_dns_setup(configmap: Obj | None, deployment: Obj | None) -> DnsSetup:
     }
     if upstream_list:
         targets = tuple(normalize_upstream(str(ip)) for ip in upstream_list)
-        forwarding = Forwarding("kube-dns", targets, cm_ref, f"data.upstreamNameservers: {', '.join(targets)}")
+        forwarding = Forwarding(
+            "kube-dns", targets, cm_ref, f"data.upstreamNameservers: {name_list(targets, _ARGS_SHOWN, sort=False)}"
+        )
     else:
         # kube-dns's dnsmasq forwards everything outside the cluster domain to the node's resolv.conf
         ref = cm_ref if configmap is not None else deploy_ref

@@ -3,6 +3,12 @@
 A plain ``assert`` works (the message becomes the finding), but
 :func:`fail` and :class:`Findings` also carry the objects to fix, which
 ``results.json``, the scorecard and waivers (by object glob) need.
+
+Both are bounded, whatever the cluster holds (a Corefile with 200,000
+upstreams, a million unbounded pods): a failing check's message is cut to
+about :data:`MESSAGE_MAX_CHARS` characters and its objects to
+:data:`OBJECTS_MAX`, with the count of the rest said in the message
+(:func:`more`, the one "and N more"), so every report stays bounded.
 """
 
 from __future__ import annotations
@@ -13,19 +19,67 @@ from typing import NoReturn
 
 import pytest
 
-__all__ = ["CheckFailed", "Findings", "breakdown", "fail", "name_list", "skip"]
+from fleetcheck.redact import redact
+
+__all__ = [
+    "MESSAGE_MAX_CHARS",
+    "OBJECTS_MAX",
+    "CheckFailed",
+    "Findings",
+    "bounded_message",
+    "breakdown",
+    "fail",
+    "more",
+    "name_list",
+    "skip",
+]
 
 #: Findings listed inline in a message before "and N more".
 MESSAGE_LIMIT = 10
+#: A failing check's message is cut (at a word break) to about this many characters.
+MESSAGE_MAX_CHARS = 2_000
+#: Objects a failing check lists at most; how many more there were is said in its message.
+OBJECTS_MAX = 1_000
+
+
+def more(count: int) -> str:
+    """``and 199,000 more``: the one way a message says how many it did not list."""
+    return f"and {count:,} more"
+
+
+def bounded_message(message: str, limit: int = MESSAGE_MAX_CHARS) -> str:
+    """``message`` redacted, then cut at a word break to about ``limit`` characters, the cut said.
+
+    Redaction runs first so a credential is never cut in half (and so left
+    unrecognisable to :func:`fleetcheck.redact.redact`); a word longer than
+    what is left is dropped whole rather than shown in part.
+    """
+    text = redact(message)
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = max(head.rfind(" "), head.rfind("\n"))
+    head = head[:cut] if cut > 0 else ""
+    return f"{head.rstrip()} ... ({len(text) - len(head):,} more characters not shown)"
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict is ``fail``; carries the objects to fix."""
+    """A check's verdict is ``fail``; carries the objects to fix (both bounded, see the module docs).
+
+    :attr:`objects_total` is how many objects the check found; when it is
+    more than :data:`OBJECTS_MAX` only the first ones are kept, and the
+    message says how many more there were.
+    """
 
     def __init__(self, message: str, objects: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.objects = list(objects or [])
+        found = list(objects or [])
+        self.objects_total = len(found)
+        self.objects = found[:OBJECTS_MAX]
+        text = bounded_message(message)
+        if self.objects_total > OBJECTS_MAX:
+            text += f" (objects: the first {OBJECTS_MAX:,} listed, {more(self.objects_total - OBJECTS_MAX)})"
+        super().__init__(text)
+        self.message = text
 
 
 def fail(message: str, objects: list[str] | None = None) -> NoReturn:
@@ -38,12 +92,12 @@ def skip(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def name_list(names: Iterable[str], limit: int, *, sort: bool = True) -> str:
-    """``a, b, c and 4 more``: names for a message, at most ``limit`` of them shown."""
+def name_list(names: Iterable[str], limit: int, *, sort: bool = True, sep: str = ", ") -> str:
+    """``a, b, c and 4 more``: names for a message, at most ``limit`` of them shown (joined by ``sep``)."""
     listed = sorted(names) if sort else list(names)
-    shown = ", ".join(listed[:limit])
-    more = len(listed) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
+    shown = sep.join(listed[:limit])
+    hidden = len(listed) - limit
+    return shown + (f" {more(hidden)}" if hidden > 0 else "")
 
 
 def breakdown(groups: Mapping[str, list[str]], limit: int) -> str:
@@ -81,8 +135,8 @@ class Findings:
     def message(self, summary: str) -> str:
         """``summary: obj (detail); ...`` with at most :data:`MESSAGE_LIMIT` listed."""
         shown = "; ".join(f"{obj}: {detail}" if detail else obj for obj, detail in self.items[:MESSAGE_LIMIT])
-        more = len(self.items) - MESSAGE_LIMIT
-        return f"{summary}: {shown}" + (f"; and {more} more" if more > 0 else "")
+        hidden = len(self.items) - MESSAGE_LIMIT
+        return f"{summary}: {shown}" + (f"; {more(hidden)}" if hidden > 0 else "")
 
     def raise_if_any(self, summary: str) -> None:
         """Fail the check when anything was found."""

@@ -27,6 +27,13 @@ nobody mounts still counts (the scan does not follow volumes); Alloy
 configuration is scanned block by block, not evaluated, so ``for_each`` and
 module imports are not followed.
 
+Every text is hostile input (any tenant can write a ConfigMap): YAML is
+parsed with :func:`fleetcheck.registry.yamlfile.load_cluster_text` (a size
+and an expanded-node budget per text), the ``remote_write`` walk visits each
+node once however the parsed graph shares it, and Alloy text is scanned in
+linear passes. A text over a budget is not parsed and is listed in
+:attr:`MetricsScan.refused`, so the check can say it could not decide.
+
 Log shippers are DaemonSets recognised by name or image (fluent-bit,
 fluentd, Vector, Promtail, the OpenTelemetry Collector, Grafana Agent,
 Alloy, Filebeat). Which nodes one must run on is decided as the DaemonSet
@@ -45,9 +52,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from fleetcheck.imageref import ImageRefError, parse_image_ref
+from fleetcheck.registry.yamlfile import (
+    CLUSTER_TEXT_BYTES,
+    CLUSTER_TEXT_NODES,
+    ClusterTextInvalid,
+    ClusterTextOverBudget,
+    load_cluster_text,
+)
 
 __all__ = [
     "LOG_SHIPPERS",
@@ -88,13 +100,18 @@ _VENDOR_EXPORTERS = frozenset(
 _UNRESOLVED = re.compile(r"\$\{|\$\(|^env\(|sys\.env\(")
 #: A YAML key that makes a ConfigMap value worth parsing (JSON dashboards that merely mention them do not match).
 _YAML_MARKER = re.compile(r"(?m)^[ \t-]*(remote_write|exporters)[ \t]*:")
-#: libyaml's loader when PyYAML was built with it: dashboards and big configs parse ~10x faster.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RIVER_BLOCK = re.compile(
     r"(?P<component>prometheus\.remote_write|otelcol\.exporter\.(?:otlphttp|otlp|prometheusremotewrite))"
     r"\s+\"(?P<label>[^\"]*)\"\s*\{"
 )
 _RIVER_ATTRIBUTE = re.compile(r"\b(?P<key>url|endpoint)\s*=\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|[^\n}/]+)")
+#: a string (kept), or a ``//`` or ``/* */`` comment (dropped); an unterminated string or comment runs to the end
+_RIVER_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"?|//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)')
+_RIVER_STRING_OR_BRACE = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}]')
+_RIVER_METRICS_LIST = re.compile(r"\bmetrics\s*=\s*\[(?P<body>[^\]]*)")
+_RIVER_INPUT = re.compile(r"[\w.\-]+\.input\b")
+#: remote-write and exporter components read from one Alloy text at most
+_RIVER_BLOCKS = 1_000
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ class MetricsScan:
 
     destinations: list[MetricsDestination] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    #: texts not read because they are over a parse budget (each message names the object and the budget)
+    refused: list[str] = field(default_factory=list)
 
 
 def _ref(obj: Obj, kind: str) -> str:
@@ -196,19 +215,31 @@ def _add(scan: MetricsScan, source: str, via: str, url: str) -> None:
         scan.destinations.append(MetricsDestination(source, via, url))
 
 
-def _walk_remote_write(node: Any, depth: int = 0) -> Iterator[str]:
-    """Every ``remote_write[].url`` at any depth (Prometheus, Grafana Agent static ``metrics.configs[]``)."""
-    if depth > 8:
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "remote_write":
-                yield from _remote_write_urls(value)
-            else:
-                yield from _walk_remote_write(value, depth + 1)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk_remote_write(item, depth + 1)
+def _walk_remote_write(root: Any, *, max_depth: int = 8, max_nodes: int = CLUSTER_TEXT_NODES) -> Iterator[str]:
+    """Every ``remote_write[].url`` at any depth (Prometheus, Grafana Agent static ``metrics.configs[]``).
+
+    The parsed document may share containers (a YAML alias is one Python
+    object reachable from many places), so each container is visited once by
+    identity and at most ``max_nodes`` are visited: the walk is linear in the
+    distinct nodes, never in the expanded tree.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack and len(seen) < max_nodes:
+        node, depth = stack.pop()
+        if depth > max_depth or not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            children: list[Any] = []
+            for key, value in node.items():
+                if key == "remote_write":
+                    yield from _remote_write_urls(value)
+                else:
+                    children.append(value)
+        else:
+            children = list(node)
+        stack.extend((child, depth + 1) for child in reversed(children))
 
 
 def _otel_config(scan: MetricsScan, source: str, config: Any) -> None:
@@ -240,67 +271,54 @@ def _otel_config(scan: MetricsScan, source: str, config: Any) -> None:
 
 def _strip_river_comments(text: str) -> str:
     """``text`` without ``//`` and ``/* */`` comments (strings respected), so commented-out config does not count."""
-    out: list[str] = []
-    index, in_string = 0, False
-    while index < len(text):
-        char = text[index]
-        if in_string:
-            out.append(char)
-            if char == "\\" and index + 1 < len(text):
-                out.append(text[index + 1])
-                index += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-            out.append(char)
-        elif text.startswith("//", index):
-            newline = text.find("\n", index)
-            index = len(text) if newline < 0 else newline
-            continue
-        elif text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            index = len(text) if end < 0 else end + 2
-            continue
-        else:
-            out.append(char)
-        index += 1
-    return "".join(out)
+    return _RIVER_STRING_OR_COMMENT.sub(lambda m: m[0] if m[0].startswith('"') else "", text)
 
 
-def _river_block(text: str, start: int) -> str:
-    """The body of the block whose ``{`` is at ``start`` (braces inside strings ignored; comments already gone)."""
-    depth, index, in_string = 0, start, False
-    while index < len(text):
-        char = text[index]
-        if in_string:
-            if char == "\\":
-                index += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : index]
-        index += 1
-    return text[start + 1 :]
+def _river_closing_braces(text: str) -> dict[int, int]:
+    """For each ``{`` outside strings, where its ``}`` is (one pass; an unclosed block runs to the end)."""
+    closing: dict[int, int] = {}
+    open_at: list[int] = []
+    for match in _RIVER_STRING_OR_BRACE.finditer(text):
+        if match[0] == "{":
+            open_at.append(match.start())
+        elif match[0] == "}" and open_at:
+            closing[open_at.pop()] = match.start()
+    for start in open_at:
+        closing[start] = len(text)
+    return closing
 
 
-def river_destinations(text: str) -> list[tuple[str, str]]:
-    """``(via, url)`` pairs from Alloy / Grafana Agent flow configuration (see the module docs)."""
+def river_destinations(text: str, *, what: str = "Alloy configuration") -> list[tuple[str, str]]:
+    """``(via, url)`` pairs from Alloy / Grafana Agent flow configuration (see the module docs).
+
+    Linear in the text: comments go in one regex pass, braces are matched in
+    another, and a component nested in another one's body (not valid Alloy)
+    is not read again. Raises :class:`ClusterTextOverBudget` for a text
+    larger than the parse budget or with more than ``_RIVER_BLOCKS`` components.
+    """
+    if len(text) > CLUSTER_TEXT_BYTES:
+        raise ClusterTextOverBudget(
+            what, f"text is {len(text):,} characters, more than the parse budget of {CLUSTER_TEXT_BYTES:,}; not parsed"
+        )
     found: list[tuple[str, str]] = []
     text = _strip_river_comments(text)
+    closing = _river_closing_braces(text)
+    fed = {name for listed in _RIVER_METRICS_LIST.finditer(text) for name in _RIVER_INPUT.findall(listed["body"])}
+    read_until, blocks = -1, 0
     for match in _RIVER_BLOCK.finditer(text):
         component, label = match["component"], match["label"]
-        if component.startswith("otelcol.") and not re.search(
-            rf"metrics\s*=\s*\[[^\]]*{re.escape(component)}\.{re.escape(label)}\.input", text
-        ):
+        if match.start() < read_until:
+            continue  # inside a component already read
+        if component.startswith("otelcol.") and f"{component}.{label}.input" not in fed:
             continue  # an exporter no metrics flow into (traces or logs only)
-        body = _river_block(text, match.end() - 1)
+        blocks += 1
+        if blocks > _RIVER_BLOCKS:
+            raise ClusterTextOverBudget(
+                what, f"more than {_RIVER_BLOCKS:,} remote-write or exporter components (the parse budget); not parsed"
+            )
+        opener = match.end() - 1
+        read_until = closing.get(opener, len(text))
+        body = text[opener + 1 : read_until]
         key = "url" if component == "prometheus.remote_write" else "endpoint"
         for attribute in _RIVER_ATTRIBUTE.finditer(body):
             if attribute["key"] != key:
@@ -319,15 +337,21 @@ def _configmap(scan: MetricsScan, configmap: Obj) -> None:
         text = str(value)
         source = f"{_ref(configmap, 'ConfigMap')} ({key})"
         if _RIVER_BLOCK.search(text):
-            for via, url in river_destinations(text):
-                _add(scan, source, via, url)
+            try:
+                for via, url in river_destinations(text, what=source):
+                    _add(scan, source, via, url)
+            except ClusterTextOverBudget as exc:
+                scan.refused.append(str(exc))
             continue
         marker = _YAML_MARKER.search(text)
         if marker is None:
             continue
         try:
-            document = yaml.load(text, Loader=_YAML_LOADER)
-        except yaml.YAMLError:
+            document = load_cluster_text(text, what=source)
+        except ClusterTextOverBudget as exc:
+            scan.refused.append(str(exc))
+            continue
+        except ClusterTextInvalid:
             scan.unresolved.append(f"{source}: has a {marker[1]} key but is not valid YAML (a template?)")
             continue
         if not isinstance(document, dict):
@@ -350,8 +374,11 @@ def metrics_destinations(list_objects: Callable[[str], list[Obj]]) -> MetricsSca
         source = _ref(collector, "OpenTelemetryCollector")
         if isinstance(config, str):
             try:
-                config = yaml.load(config, Loader=_YAML_LOADER)
-            except yaml.YAMLError:
+                config = load_cluster_text(config, what=f"{source} spec.config")
+            except ClusterTextOverBudget as exc:
+                scan.refused.append(str(exc))
+                continue
+            except ClusterTextInvalid:
                 scan.unresolved.append(f"{source}: spec.config is not valid YAML")
                 continue
         _otel_config(scan, source, config)
