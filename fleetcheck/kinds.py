@@ -133,6 +133,15 @@ KNOWN_KINDS: tuple[ResourceRef, ...] = (
     _k("monitoring.grafana.com", "v1alpha1", "metricsinstances", "MetricsInstance"),
     _k("argoproj.io", "v1alpha1", "applications", "Application"),
     _k("cluster.x-k8s.io", "v1beta1", "clusters", "Cluster"),
+    # admission, discovery, drains, aggregation and certificates (issue 16: checks/test_webhooks.py ...)
+    _k(
+        "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False
+    ),
+    _k("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False),
+    _k("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    _k("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short=("pdb",)),
+    _k("apiregistration.k8s.io", "v1", "apiservices", "APIService", False),
+    _k("cert-manager.io", "v1", "certificates", "Certificate", short=("cert",)),
 )
 
 _BY_KEY: dict[str, ResourceRef] = {ref.key: ref for ref in KNOWN_KINDS}

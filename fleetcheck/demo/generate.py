@@ -28,6 +28,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fleetcheck.demo.admission import add_admission
 from fleetcheck.demo.build import ClusterBuild, ClusterPlan, Obj
 from fleetcheck.demo.cni import add_cni
 from fleetcheck.demo.control_plane import add_control_plane, add_kube_proxy, add_nodes
@@ -71,9 +72,12 @@ _ALWAYS_WRITTEN = (
     "clusterrolebindings.rbac.authorization.k8s.io",
     "clusterroles.rbac.authorization.k8s.io",
     "configmaps",
+    "cronjobs.batch",
     "customresourcedefinitions.apiextensions.k8s.io",
     "daemonsets.apps",
     "deployments.apps",
+    "ingressclasses.networking.k8s.io",
+    "jobs.batch",
     "leases.coordination.k8s.io",
     "limitranges",
     "namespaces",
@@ -86,6 +90,13 @@ _ALWAYS_WRITTEN = (
     "services",
     "statefulsets.apps",
     "storageclasses.storage.k8s.io",
+    # issue 16: admission, discovery, drains, aggregation, and what FC-API-002 reads
+    "validatingwebhookconfigurations.admissionregistration.k8s.io",
+    "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+    "endpointslices.discovery.k8s.io",
+    "poddisruptionbudgets.policy",
+    "apiservices.apiregistration.k8s.io",
+    "ingresses.networking.k8s.io",
 )
 
 
@@ -158,7 +169,7 @@ class FleetSpec(BaseModel):
     name: str = "demo"
     captured: datetime = DEMO_CAPTURED
     seed: int = 20261124
-    server_version: str = Field(default="v1.31.4", pattern=_VERSION)
+    server_version: str = Field(default="v1.35.1", pattern=_VERSION)
     cni: CniName = "calico"
     calico_version: str = "3.31.6"
     cilium_version: str = "1.18.12"
@@ -297,7 +308,11 @@ def _build_cluster(spec: ClusterSpec, fleet: FleetSpec) -> tuple[ClusterBuild, l
     add_storage_classes(build)
     add_team_workloads(build)
     add_quotas(build)
+    add_admission(build)
     plants = [row for key in spec.plants for row in PLANTINGS[key].apply(build)]
+    for crd in build.items("customresourcedefinitions.apiextensions.k8s.io"):
+        # a capture lists every installed kind, empty or not: a CRD without its objects' file is "not captured"
+        build.declare(f"{crd['spec']['names']['plural']}.{crd['spec']['group']}")
     if build.count("pods") != plan.pods:
         raise AssertionError(f"{plan.name}: generated {build.count('pods')} pods, spec says {plan.pods}")
     return build, plants
@@ -410,6 +425,8 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-OIDC-004",
                     "FC-BACKUP-004",
                     "FC-PV-001",
+                    "FC-HOOK-001",
+                    "FC-PSA-001",
                 ),
                 **prod,
             ),
@@ -429,15 +446,28 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-OBS-002",
                     "FC-GITOPS-001",
                     "FC-RBAC-001",
+                    "FC-CERT-001",
+                    "FC-PDB-001",
                 ),
                 **prod,
             ),
-            ClusterSpec(name="canary-eu-west", size="canary", region="eu-west", plants=("FC-TIER-003",)),
+            ClusterSpec(
+                name="canary-eu-west", size="canary", region="eu-west", plants=("FC-TIER-003", "FC-APISVC-001")
+            ),
             ClusterSpec(
                 name="dev",
                 size="dev",
                 region="us-east",
-                plants=("FC-BACKUP-001", "FC-DNS-001", "FC-CNI-003", "FC-OIDC-002", "FC-OIDC-005", "FC-STALE-001"),
+                plants=(
+                    "FC-BACKUP-001",
+                    "FC-DNS-001",
+                    "FC-CNI-003",
+                    "FC-OIDC-002",
+                    "FC-OIDC-005",
+                    "FC-STALE-001",
+                    "FC-HOOK-002",
+                    "FC-SUP-001",
+                ),
             ),
             ClusterSpec(
                 name="edge-001",
@@ -457,6 +487,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-COST-001",
                     "FC-OBS-001",
                     "FC-OBS-002/absent",
+                    "FC-API-001",
                 ),
             ),
         ),

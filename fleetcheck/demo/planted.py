@@ -28,11 +28,20 @@ from pathlib import Path
 
 import orjson
 
-from fleetcheck.demo.build import BarePod, ClusterBuild, ClusterPlan, Obj
+from fleetcheck.demo.admission import (
+    PSA_LABEL,
+    WEBHOOK_NAMESPACE,
+    WEBHOOK_SERVICE,
+    add_pdb,
+    ca_bundle,
+    webhook_configuration,
+)
+from fleetcheck.demo.build import DAY, BarePod, ClusterBuild, ClusterPlan, Obj
 from fleetcheck.demo.cni import CNI_DAEMONSETS
 from fleetcheck.demo.quotas import QUOTA_NAME, format_memory, parse_memory
 from fleetcheck.demo.rbac import add_cluster_role_binding, subject
 from fleetcheck.demo.storage import LOCAL_STORAGE_CLASS
+from fleetcheck.reference_data import support_calendar
 
 __all__ = [
     "CALICO_BY_MINOR",
@@ -53,6 +62,9 @@ KUBERNETES_BY_MINOR: dict[int, str] = {
     30: "v1.30.8",
     31: "v1.31.4",
     32: "v1.32.0",
+    33: "v1.33.7",
+    34: "v1.34.3",
+    35: "v1.35.1",
 }
 CALICO_BY_MINOR: dict[int, str] = {28: "3.28.2", 29: "3.29.4", 30: "3.30.5", 31: "3.31.6"}
 
@@ -348,7 +360,8 @@ def _minors_behind(count: int) -> Callable[[ClusterPlan], None]:
 @_planting("FC-VER-001", _minors_behind(2))
 def _old_kubernetes(build: ClusterBuild) -> list[Plant]:
     """Kubernetes two minors behind the newest in the fleet."""
-    return [_row(build, "FC-VER-001", "", f"Kubernetes {build.plan.server_version}, two minors behind")]
+    rows = [_row(build, "FC-VER-001", "", f"Kubernetes {build.plan.server_version}, two minors behind")]
+    return rows + support_rows(build, "FC-VER-001")
 
 
 # -- tested --------------------------------------------------------------------------------------
@@ -374,7 +387,8 @@ def _old_canary(build: ClusterBuild) -> list[Plant]:
     """A canary one minor behind the prod clusters it guards."""
     if build.plan.tier != "canary":
         raise ValueError(f"{build.plan.name}: FC-TIER-003 is planted on canary clusters only")
-    return [_row(build, "FC-TIER-003", "", f"canary on {build.plan.server_version}, older than prod")]
+    rows = [_row(build, "FC-TIER-003", "", f"canary on {build.plan.server_version}, older than prod")]
+    return rows + support_rows(build, "FC-TIER-003")
 
 
 # -- owned ---------------------------------------------------------------------------------------
@@ -623,6 +637,135 @@ def _host_path_data(build: ClusterBuild) -> list[Plant]:
     bare = next(b for b in build.plan.bare_pods if b.name == "indexer-scratch")
     pod = build.find("pods", bare.name, bare.namespace)
     return [_row(build, "FC-PV-002", pod, "writes /data to hostPath /mnt/indexer on its node")]
+
+
+# -- issue 16: webhooks, certificates, removed APIs, drains, API services, support, Pod Security -----
+_NS_STRICT_PDB, _NS_NO_PSA = 9, 10
+
+
+def _webhook(build: ClusterBuild) -> Obj:
+    return webhook_configuration(build, "ValidatingWebhookConfiguration")
+
+
+@_planting("FC-HOOK-001")
+def _webhook_backend_down(build: ClusterBuild) -> list[Plant]:
+    """The fail-closed prometheus-operator webhook's only endpoint is not ready (its pod crash-loops)."""
+    slices = [
+        s
+        for s in build.items("endpointslices.discovery.k8s.io")
+        if s["metadata"]["labels"]["kubernetes.io/service-name"] == WEBHOOK_SERVICE
+    ]
+    for slice_ in slices:
+        for endpoint in slice_["endpoints"]:
+            endpoint["conditions"] = {"ready": False, "serving": False, "terminating": False}
+    return [
+        _row(
+            build,
+            "FC-HOOK-001",
+            config,
+            f"fail-closed webhook: Service {WEBHOOK_NAMESPACE}/{WEBHOOK_SERVICE} has no ready endpoint",
+        )
+        for config in (_webhook(build), webhook_configuration(build, "MutatingWebhookConfiguration"))
+    ]
+
+
+@_planting("FC-HOOK-002")
+def _webhook_self_deadlock(build: ClusterBuild) -> list[Plant]:
+    """The validating webhook lost its namespaceSelector: it intercepts pods in kube-system and its own namespace."""
+    config = _webhook(build)
+    for hook in config["webhooks"]:
+        hook["namespaceSelector"] = {}
+    return [_row(build, "FC-HOOK-002", config, "fail-closed webhook intercepts pods in kube-system and monitoring")]
+
+
+@_planting("FC-CERT-001")
+def _expiring_webhook_ca(build: ClusterBuild) -> list[Plant]:
+    """The validating webhook's CA bundle expires 9 days after capture (a one-year self-signed CA)."""
+    config = _webhook(build)
+    bundle = ca_bundle(build, "prometheus-operator-admission-ca", valid_days_left=9.0)
+    for hook in config["webhooks"]:
+        hook["clientConfig"]["caBundle"] = bundle
+    return [_row(build, "FC-CERT-001", config, "caBundle CA prometheus-operator-admission-ca expires in 9 days")]
+
+
+@_planting("FC-API-001")
+def _stale_stored_version(build: ClusterBuild) -> list[Plant]:
+    """A CRD still lists v1alpha1 in status.storedVersions after the operator dropped that version."""
+    crd = build.find("customresourcedefinitions.apiextensions.k8s.io", "downloadrequests.velero.io")
+    crd["status"]["storedVersions"] = ["v1alpha1", *crd["status"]["storedVersions"]]
+    return [_row(build, "FC-API-001", crd, "status.storedVersions still names v1alpha1, no longer in spec.versions")]
+
+
+@_planting("FC-PDB-001")
+def _strict_pdb(build: ClusterBuild) -> list[Plant]:
+    """A team's single-replica worker has a PodDisruptionBudget with minAvailable 1: no node it runs on can drain."""
+    namespace = _team_namespace(build, _NS_STRICT_PDB)
+    pdb = add_pdb(build, "worker-pdb", namespace, expected=1, minAvailable=1)
+    return [_row(build, "FC-PDB-001", pdb, "minAvailable 1 of 1 expected pod: disruptionsAllowed 0")]
+
+
+@_planting("FC-APISVC-001")
+def _metrics_api_down(build: ClusterBuild) -> list[Plant]:
+    """metrics-server was uninstalled but its APIService v1beta1.metrics.k8s.io was left behind."""
+    service = build.add(
+        {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": build.metadata("v1beta1.metrics.k8s.io", age=90 * DAY, labels={"k8s-app": "metrics-server"}),
+            "spec": {
+                "group": "metrics.k8s.io",
+                "groupPriorityMinimum": 100,
+                "insecureSkipTLSVerify": True,
+                "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443},
+                "version": "v1beta1",
+                "versionPriority": 100,
+            },
+            "status": {
+                "conditions": [
+                    {
+                        "lastTransitionTime": build.ts(12 * DAY),
+                        "message": 'service/metrics-server in "kube-system" is not present',
+                        "reason": "ServiceNotFound",
+                        "status": "False",
+                        "type": "Available",
+                    }
+                ]
+            },
+        }
+    )
+    return [_row(build, "FC-APISVC-001", service, "Available=False: ServiceNotFound (metrics-server was removed)")]
+
+
+def _one_minor_behind(plan: ClusterPlan) -> None:
+    plan.server_version = KUBERNETES_BY_MINOR[plan.minor - 1]
+
+
+@_planting("FC-SUP-001", _one_minor_behind)
+def _past_end_of_life(build: ClusterBuild) -> list[Plant]:
+    """Kubernetes one minor behind the fleet, and that minor is past upstream end of life."""
+    rows = support_rows(build, "")
+    if not rows:
+        raise ValueError(f"{build.plan.name}: FC-SUP-001 needs a minor past upstream end of life at capture")
+    return rows
+
+
+def support_rows(build: ClusterBuild, follows: str) -> list[Plant]:
+    """The FC-SUP-001 row of a plant that moved the cluster to a minor past upstream end of life (if it did)."""
+    minor = ".".join(build.plan.server_version.lstrip("v").split(".")[:2])
+    entry = support_calendar().calendars["upstream"].entries.get(minor)
+    if entry is None or build.captured.date() <= entry.standard_end:
+        return []
+    text = f"Kubernetes {build.plan.server_version} is past upstream end of life ({entry.standard_end})"
+    return [_row(build, "FC-SUP-001", "", text, follows=follows)]
+
+
+@_planting("FC-PSA-001")
+def _no_pod_security(build: ClusterBuild) -> list[Plant]:
+    """A prod team namespace lost its pod-security.kubernetes.io/enforce label."""
+    namespace = _team_namespace(build, _NS_NO_PSA)
+    ns = build.find("namespaces", namespace)
+    del ns["metadata"]["labels"][PSA_LABEL]
+    return [_row(build, "FC-PSA-001", ns, f"namespace {namespace} enforces no Pod Security level")]
 
 
 # -- files ---------------------------------------------------------------------------------------

@@ -145,10 +145,25 @@ class LiveClusterState(ClusterState):
         self._latest_date: tuple[datetime, float] | None = None
         self._clock_started: float | None = None
         self.request_count = 0
+        #: wall seconds spent in requests to this cluster (retries and back-off included)
+        self.request_seconds = 0.0
+        self._meter_lock = threading.Lock()
 
     # -- HTTP -----------------------------------------------------------------------
     def _get(self, path: str, query: list[tuple[str, Any]] | None, ref: ResourceRef) -> _Response:
-        """One GET with timeouts, bounded retries and errors turned into :class:`KindUnavailable`."""
+        """One GET with timeouts, bounded retries and errors turned into :class:`KindUnavailable`.
+
+        The seconds it takes are added to :attr:`request_seconds`, which the check budgets
+        (:mod:`fleetcheck.budget`) charge to the cluster with its check bodies.
+        """
+        started = time.monotonic()
+        try:
+            return self._get_metered(path, query, ref)
+        finally:
+            with self._meter_lock:
+                self.request_seconds += time.monotonic() - started
+
+    def _get_metered(self, path: str, query: list[tuple[str, Any]] | None, ref: ResourceRef) -> _Response:
         if self._unreachable is not None:
             raise ClusterUnreachable(self.name, ref, self._unreachable.reason)
         opts = self.options

@@ -238,7 +238,7 @@ def test_fleet_standard_is_a_valid_profile_block() -> None:
     spec = demo_fleet_spec()
     profile = Profile(name="demo", standards=profile_standards(spec), registries=profile_registries(spec))
     assert profile.standards.cni == "calico" and profile.standards.cni_version == "3.31"
-    assert profile.standards.kubernetes_minor == "1.31"
+    assert profile.standards.kubernetes_minor == "1.35"
     assert profile.registries == {
         "eu-west": ["registry.eu-west.example.com"],
         "us-east": ["registry.us-east.example.com"],

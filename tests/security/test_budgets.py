@@ -416,3 +416,65 @@ def test_corefile_nested_past_the_depth_budget_is_refused_not_a_recursion_error(
 
     with pytest.raises(CorefileError, match=r"blocks nest more than 50 deep \(the parse budget\)"):
         parse_corefile(text)
+
+
+def test_request_time_is_metered_and_counts_toward_the_cluster_budget(tmp_path: Path) -> None:
+    """The live state reports the seconds its requests took; the check budget charges them to the cluster."""
+    from fleetcheck.registry.kubeconfig import merge_kubeconfigs
+    from fleetcheck.replay import ReplayServer
+    from fleetcheck.state.live import LiveClusterState
+    from fleetcheck.state.snapshot import load_snapshot
+
+    folder = write_snapshot(tmp_path / "slow", [_configmap("coredns", "kube-system", {"Corefile": ""})], name="slow")
+    with ReplayServer([load_snapshot(folder)]) as server:
+        server.add_fault("slow", r"/api/v1/configmaps$", delay=0.4)
+        state = LiveClusterState("slow", merge_kubeconfigs([server.write_kubeconfig(tmp_path / "kc")]), "slow")
+        try:
+            assert state.request_seconds == 0.0
+            state.fetch("configmaps")
+            metered = state.request_seconds
+        finally:
+            state.close()
+    assert metered >= 0.4
+    with pytest.raises(BudgetExceeded, match=r"time budget of 0.3 s \(--cluster-timeout\) is spent"):
+        with check_budget(TimeLedger(), "slow", "FC-X-001", 5.0, 0.3, api_seconds=metered):
+            pass
+
+
+MANY_OBJECTS_CHECK = '''
+    """A check written by the test: it finds more objects than a record lists."""
+
+    from fleetcheck import ClusterView, check, fail
+
+
+    @check("FC-MANY-001", title="finds many", factor="bounded", severity="high", reads=["namespaces"])
+    def test_finds_many(cluster: ClusterView) -> None:
+        """Finds 1,500 objects.
+
+        What: fails with 1,500 objects. Why: a record lists at most 1,000.
+        Fix: none. References: none.
+        """
+        fail("1,500 objects", [f"team-{i:04d}/ConfigMap/x" for i in range(1500)])
+'''
+
+
+def test_a_waiver_with_an_object_glob_never_covers_objects_past_the_cap(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """The first 1,000 objects match the glob, but the 500 never listed could be anything: still a failure."""
+    checks = tmp_path / "manychecks"
+    checks.mkdir()
+    (checks / "test_many.py").write_text(textwrap.dedent(MANY_OBJECTS_CHECK), encoding="utf-8")
+    profile = tmp_path / "waiving.yaml"
+    waiver = {"code": "FC-MANY-001", "objects": "team-*", "reason": "known", "expires": "2099-01-01"}
+    profile.write_text(json.dumps({"extends": "default", "waivers": [waiver]}), encoding="utf-8")
+    snapshots = _fleet(tmp_path, {"big": []})
+    reports = tmp_path / "reports"
+
+    scan(pytester, [checks], reports, "--snapshot", str(snapshots[0]), "--profile", str(profile))
+
+    record = records(reports)[("big", "FC-MANY-001")]
+    assert record["outcome"] == "fail"
+    assert record["objects_total"] == 1500
+    assert len(record["objects"]) == OBJECTS_MAX
+    assert "500 objects past the list cap not matched against the waiver team-*" in record["message"]

@@ -18,7 +18,7 @@ is reached through the source's own context.
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, Literal
 
 from fleetcheck.registry.sources.base import (
@@ -40,6 +40,7 @@ from fleetcheck.registry.sources.credentials import (
     normalise_server,
     secret_text,
 )
+from fleetcheck.registry.yamlfile import ClusterTextInvalid, ClusterTextOverBudget, load_cluster_text
 
 __all__ = ["ArgoCDSource", "ArgoCDSourceSpec", "argocd_credentials"]
 
@@ -171,9 +172,12 @@ class ArgoCDSource(ManagedSource):
             if text is None:
                 raise CredentialError(f"{origin} has no 'config' key")
             try:
-                config = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CredentialError(f"{origin}: 'config' is not valid JSON (line {exc.lineno})") from None
+                config = load_cluster_text(text, what=f"{origin} (config)", syntax="json")
+            except ClusterTextOverBudget as exc:
+                raise CredentialError(str(exc)) from None
+            except ClusterTextInvalid as exc:  # the line only: the text around it holds the credentials
+                at = re.search(r" at line (\d+)", exc.problem)
+                raise CredentialError(f"{origin}: 'config' is not valid JSON (line {at[1] if at else '?'})") from None
             found.credentials = argocd_credentials(found.name, server, config, origin)
         except CredentialError as exc:
             found.error = str(exc)

@@ -31,7 +31,6 @@ naming every provider it offered and why none could be used.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -57,6 +56,7 @@ from fleetcheck.registry.sources.credentials import (
     secret_text,
     secret_value,
 )
+from fleetcheck.registry.yamlfile import ClusterTextError, load_cluster_text
 
 __all__ = ["ClusterProfileSource", "ClusterProfileSourceSpec"]
 
@@ -121,8 +121,8 @@ def _exec_config(cluster: Obj) -> Obj | None:
             value = entry.get("extension")
             if isinstance(value, str):  # a RawExtension may arrive as a JSON string
                 try:
-                    value = json.loads(value)
-                except json.JSONDecodeError:
+                    value = load_cluster_text(value, what="accessProviders extension", syntax="json")
+                except ClusterTextError:
                     return None
             return value if isinstance(value, dict) else None
     return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import tempfile
 import threading
 import weakref
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, merge_kubeconfigs
+from fleetcheck.registry.yamlfile import ClusterTextInvalid, ClusterTextOverBudget, load_cluster_text
 
 if TYPE_CHECKING:
     from fleetcheck.registry.fleet import ClusterEntry
@@ -336,13 +338,15 @@ def kubeconfig_from_text(
     if len(raw) > MAX_VALUE_BYTES:
         raise CredentialError(f"{origin}: the kubeconfig is larger than {MAX_VALUE_BYTES} bytes")
     try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
+        doc = load_cluster_text(raw.decode("utf-8"), what=f"{origin} (kubeconfig)")
     except UnicodeDecodeError:
         raise CredentialError(f"{origin}: the kubeconfig is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        # Only the line number: a YAML error's text quotes the offending line, which may hold a token.
+    except ClusterTextOverBudget as exc:  # the message names the budget, never the text
+        raise CredentialError(str(exc)) from None
+    except ClusterTextInvalid as exc:
+        # Only the line number: a YAML error's text may quote the offending line, which may hold a token.
+        found = re.search(r" at line (\d+)", exc.problem)
+        line = f" (line {found[1]})" if found else ""
         raise CredentialError(f"{origin}: the kubeconfig is not valid YAML{line}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("contexts"), list):
         raise CredentialError(f"{origin}: not a kubeconfig (no 'contexts' list)")
