@@ -9,82 +9,42 @@ promises sameness. A standard the profile declares (``standards.cni``,
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fleetcheck import ClusterView, FleetView, check, fail, skip
-from fleetcheck.cni import SIGNATURES, CniDetection, CniMatch, SemVer, detect_cni, normalize_cni_name
-from fleetcheck.errors import ConfigError, FleetcheckError
-from fleetcheck.outcomes import breakdown, name_list
+from fleetcheck.cni import SIGNATURES, CniDetection, SemVer, normalize_cni_name
+from fleetcheck.errors import ConfigError
+from fleetcheck.facts.builtin import CNI
+from fleetcheck.facts.compare import Standard
+from fleetcheck.outcomes import name_list
+from fleetcheck.view import settle
 
-_MEMO_KEY = "fleetcheck.cni.detection"
 _LIST_LIMIT = 8
 
 
 def _detection(cluster: ClusterView) -> CniDetection:
     """The cluster's CNI, detected once per run (raises when DaemonSets cannot be listed)."""
-    return cluster.memo(_MEMO_KEY, lambda: detect_cni(cluster.list("daemonsets")))
-
-
-def _peer_detections(cluster: ClusterView, fleet: FleetView) -> tuple[dict[str, CniDetection], list[str]]:
-    """Detections of the same-profile clusters; peers whose DaemonSets cannot be read are left out and named."""
-    found: dict[str, CniDetection] = {}
-    unreadable: list[str] = []
-    for peer in fleet.peers(cluster):
-        if peer.name == cluster.name:
-            found[peer.name] = _detection(cluster)
-            continue
-        try:
-            found[peer.name] = _detection(peer)
-        except FleetcheckError as exc:
-            unreadable.append(f"{peer.name} ({exc})")
-    return found, unreadable
+    return cluster.fact(CNI)
 
 
 def _names(names: Iterable[str]) -> str:
     return name_list(names, _LIST_LIMIT)
 
 
-def _breakdown(groups: dict[str, list[str]]) -> str:
-    """``kindnet on 3 (a, b, c), calico on 1 (d)``, largest group first."""
-    return breakdown(groups, _LIST_LIMIT)
+def _primary_cni(detection: CniDetection) -> str | None:
+    return detection.primary.cni if detection.primary is not None else None
 
 
-def _not_counted(unreadable: list[str]) -> str:
-    return f"; not counted, DaemonSets unreadable: {'; '.join(unreadable)}" if unreadable else ""
-
-
-class _Undecided(Exception):
-    """No fleet standard can be named; the message says why."""
-
-
-def _standard_cni(cluster: ClusterView, fleet: FleetView) -> tuple[str, str]:
-    """(standard CNI, where it comes from): the profile's ``standards.cni``, else the peers' majority."""
-    profile = cluster.profile
-    if profile.standards.cni:
-        return normalize_cni_name(profile.standards.cni), f"declared by profile {profile.name} (standards.cni)"
-    detections, unreadable = _peer_detections(cluster, fleet)
-    groups: dict[str, list[str]] = {}
-    for name, detection in detections.items():
-        if detection.cni is not None:
-            groups.setdefault(detection.cni, []).append(name)
-    if sum(len(members) for members in groups.values()) < 2:
-        raise _Undecided(
-            f"no other cluster of profile {profile.name} has a known CNI to compare with "
-            f"(declare standards.cni in the profile to judge a cluster alone){_not_counted(unreadable)}"
-        )
-    ranked = Counter({cni: len(members) for cni, members in groups.items()}).most_common()
-    total = sum(count for _, count in ranked)
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        raise _Undecided(
-            f"no fleet standard CNI: the {total} clusters of profile {profile.name} are split evenly "
-            f"({_breakdown(groups)}); declare standards.cni in the profile{_not_counted(unreadable)}"
-        )
-    source = (
-        f"the majority of the {total} clusters of profile {profile.name} with a known CNI: "
-        f"{_breakdown(groups)}{_not_counted(unreadable)}"
+def _standard_cni(cluster: ClusterView, fleet: FleetView) -> Standard[str]:
+    """The standard CNI by the one rule (``standards.cni``, reference cluster, strict majority)."""
+    declared = cluster.profile.standards.cni
+    return fleet.compare(
+        cluster,
+        CNI,
+        _primary_cni,
+        declared=normalize_cni_name(declared) if declared else None,
+        declared_as="standards.cni",
     )
-    return ranked[0][0], source
 
 
 @check(
@@ -144,11 +104,10 @@ def test_cni_matches_fleet(cluster: ClusterView, fleet: FleetView) -> None:
 
     What: the cluster's primary CNI (the one running pod networking: the
     AWS VPC CNI, not the Calico beside it for policy) is compared with the
-    standard: the profile's ``standards.cni`` when declared, else the CNI
-    most of the same-profile clusters run. When the clusters are split
-    evenly there is no standard: every cluster is skipped with the split,
-    nobody fails. Skipped when the cluster has no known CNI (FC-CNI-001) or
-    no other cluster of its profile has one to compare with.
+    fleet standard (the profile's ``standards.cni``, else the reference
+    cluster, else the CNI more than half of the cohort runs; see "How the
+    fleet standard is chosen"). Skipped when the cluster has no known CNI
+    (FC-CNI-001), and, with the reason, when there is no standard.
     Why: "same CNI everywhere" is what makes a fleet boring: one set of
     network policies behaves the same on every cluster, one upgrade runbook,
     one set of dashboards. An outlier CNI is where a NetworkPolicy that
@@ -165,50 +124,49 @@ def test_cni_matches_fleet(cluster: ClusterView, fleet: FleetView) -> None:
     primary = detection.primary
     if primary is None:
         skip("no known CNI found on this cluster (FC-CNI-001 reports it)")
-    try:
-        standard, source = _standard_cni(cluster, fleet)
-    except _Undecided as undecided:
-        skip(str(undecided))
-    if primary.cni != standard:
+    standard = _standard_cni(cluster, fleet)
+    settle(standard)
+    if primary.cni != standard.expected:
         fail(
-            f"CNI is {detection.describe()}; expected the fleet standard {standard} ({source})",
+            f"CNI is {detection.describe()}; expected the fleet standard {standard.expected} ({standard.says})",
             [primary.daemonset],
         )
 
 
-def _standard_version(cluster: ClusterView, fleet: FleetView, mine: CniMatch) -> tuple[SemVer, str]:
-    """(standard version, where it comes from) for the cluster's CNI."""
+def _minor_of(cni: str) -> Callable[[CniDetection], SemVer | None]:
+    """A cluster's ``major.minor`` of ``cni`` (None when it runs another CNI or the version is unknown)."""
+
+    def minor(detection: CniDetection) -> SemVer | None:
+        peer = detection.primary
+        if peer is None or peer.cni != cni or peer.version is None:
+            return None
+        return SemVer(peer.version.major, peer.version.minor)
+
+    return minor
+
+
+def _standard_version(cluster: ClusterView, fleet: FleetView, cni: str) -> Standard[SemVer]:
+    """The standard minor of ``cni`` by the one rule; only clusters running ``cni`` with a known version vote."""
     profile = cluster.profile
-    declared = profile.standards.cni_version
-    if declared:
-        version = SemVer.parse(declared)
-        if version is None:
+    declared_text = profile.standards.cni_version
+    declared: SemVer | None = None
+    if declared_text:
+        declared = SemVer.parse(declared_text)
+        if declared is None:
             raise ConfigError(
                 profile.source or profile.name,
                 "standards.cni_version",
-                f"{declared!r} is not a version",
+                f"{declared_text!r} is not a version",
                 "write it as v3.31 or 3.31.6",
             )
-        return version, f"declared by profile {profile.name} (standards.cni_version)"
-    detections, unreadable = _peer_detections(cluster, fleet)
-    groups: dict[SemVer, list[str]] = {}
-    for name, detection in detections.items():
-        peer = detection.primary
-        if peer is not None and peer.cni == mine.cni and peer.version is not None:
-            groups.setdefault(SemVer(peer.version.major, peer.version.minor), []).append(name)
-    if sum(len(members) for members in groups.values()) < 2:
-        raise _Undecided(
-            f"no other cluster of profile {profile.name} runs {mine.cni} with a known version to compare with "
-            f"(declare standards.cni_version to judge a cluster alone){_not_counted(unreadable)}"
-        )
-    standard = max(groups, key=lambda v: (len(groups[v]), v))
-    total = sum(len(members) for members in groups.values())
-    named = {v.minor_version: members for v, members in groups.items()}
-    source = (
-        f"the most common {mine.cni} minor (ties: the newest) among the {total} clusters of profile "
-        f"{profile.name} running it: {_breakdown(named)}{_not_counted(unreadable)}"
+    return fleet.standard(
+        cluster,
+        CNI,
+        _minor_of(cni),
+        declared=declared,
+        declared_as="standards.cni_version",
+        show=lambda version: version.minor_version,
     )
-    return standard, source
 
 
 @check(
@@ -225,8 +183,9 @@ def test_cni_version_near_standard(cluster: ClusterView, fleet: FleetView) -> No
 
     What: the version of the cluster's primary CNI, read from its agent's
     image tag, is compared with the profile's ``standards.cni_version`` when
-    declared, else with the minor most same-profile clusters running the
-    same CNI use (on a tie, the newest of the tied). More than one minor
+    declared, else with the reference cluster's minor, else the minor more
+    than half of the cohort's clusters running the same CNI with a known
+    version use (a split is skipped, not settled by the newest). More than one minor
     away in either direction, or another major, fails. Skipped, with the
     reason, when the version cannot be read (no tag, ``:latest``,
     digest-only, a tag that is not a version: said, never guessed), when the
@@ -247,21 +206,16 @@ def test_cni_version_near_standard(cluster: ClusterView, fleet: FleetView) -> No
     mine = detection.primary
     if mine is None:
         skip("no known CNI found on this cluster (FC-CNI-001 reports it)")
-    try:
-        standard_cni, cni_source = _standard_cni(cluster, fleet)
-    except _Undecided:
-        standard_cni, cni_source = mine.cni, ""
-    if standard_cni != mine.cni:
+    standard_cni = _standard_cni(cluster, fleet)
+    if standard_cni.decided and standard_cni.expected != mine.cni:
         skip(
-            f"the cluster runs {mine.cni}, not the standard {standard_cni} ({cni_source}); "
+            f"the cluster runs {mine.cni}, not the standard {standard_cni.expected} ({standard_cni.says}); "
             "versions of different CNIs are not compared (FC-CNI-002 reports it)"
         )
     if mine.version is None:
         skip(f"{mine.cni} version unknown: {mine.version_note} ({mine.daemonset}, image {mine.image})")
-    try:
-        standard, source = _standard_version(cluster, fleet, mine)
-    except _Undecided as undecided:
-        skip(str(undecided))
+    version_standard = _standard_version(cluster, fleet, mine.cni)
+    standard, source = version_standard.expected, version_standard.says
     distance = mine.version.minors_from(standard)
     if distance is None:
         fail(

@@ -8,81 +8,34 @@ clusters), parsed by :mod:`fleetcheck.corefile`, once per cluster per run.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fleetcheck import ClusterView, Findings, FleetView, check, fail, skip
-from fleetcheck.corefile import DnsSetup, find_dns_setup, is_file_target, normalize_domain, normalize_upstream
+from fleetcheck import ClusterView, Findings, FleetView, check, fail, name_list, skip
+from fleetcheck.corefile import DnsSetup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.errors import FleetcheckError
-from fleetcheck.outcomes import name_list
+from fleetcheck.facts import builtin
+from fleetcheck.facts.key import Fact, FactInput
 from fleetcheck.probes import ProbeError
 from fleetcheck.probes.dns import DnsAnswer, resolve_name
 
-V = TypeVar("V", bound=Hashable)
-DNS_READS = ["configmaps", "deployments"]
-#: how many cluster names a message lists before "and N more"
+DNS_READS = list(builtin.DNS_READS)
+#: how many names a message lists before "and N more"
 NAMES_SHOWN = 5
+#: upstreams a message lists before "and N more" (CoreDNS accepts at most 15, so a real list is never cut)
+UPSTREAMS_SHOWN = 16
+#: how many upstream resolvers a message lists before "and N more"
+UPSTREAMS_SHOWN = 16
 
 
 def dns_setup(cluster: ClusterView) -> DnsSetup | None:
     """The cluster's parsed DNS setup (None when neither CoreDNS nor kube-dns is configured in kube-system)."""
-    return cluster.memo(
-        "fleetcheck.dns.setup", lambda: find_dns_setup(cluster.list("configmaps"), cluster.list("deployments"))
-    )
-
-
-def _names(names: list[str]) -> str:
-    return name_list(names, NAMES_SHOWN, sort=False)
-
-
-@dataclass(frozen=True)
-class FleetStandard(Generic[V]):
-    """The value a cluster is compared with, and who set it (None when the fleet ties)."""
-
-    value: V | None
-    says: str
-    tie: str = ""
-
-
-def fleet_standard(
-    cluster: ClusterView,
-    fleet: FleetView,
-    declared: V | None,
-    declared_as: str,
-    value_of: Callable[[ClusterView], V | None],
-    show: Callable[[V], str],
-) -> FleetStandard[V]:
-    """The profile's declared standard, else the most common value among same-profile clusters.
-
-    Peers that cannot be read, or that have no value, do not vote. A tie for
-    the most common value gives no standard: the result names the tied
-    values and their clusters instead.
-    """
-    profile = cluster.profile.name
-    if declared is not None:
-        return FleetStandard(declared, f"declared by profile {profile} ({declared_as})")
-    holders: dict[V, list[str]] = {}
-    for peer in fleet.peers(cluster):
-        try:
-            value = value_of(peer)
-        except FleetcheckError:
-            continue
-        if value is not None:
-            holders.setdefault(value, []).append(peer.name)
-    if not holders:
-        return FleetStandard(None, f"no cluster of profile {profile} has a value")
-    voters = sum(len(names) for names in holders.values())
-    top = max(len(names) for names in holders.values())
-    leaders = [(value, names) for value, names in holders.items() if len(names) == top]
-    if len(leaders) == 1:
-        value, names = leaders[0]
-        return FleetStandard(value, f"set by {top} of {voters} clusters of profile {profile}: {_names(names)}")
-    tie = " vs ".join(f"{show(value)} ({_names(names)})" for value, names in leaders)
-    return FleetStandard(None, f"{len(leaders)}-way tie among profile {profile}'s clusters", tie)
+    return cluster.fact(builtin.DNS_SETUP)
 
 
 # -- FC-DNS-001 ----------------------------------------------------------------------------------------
@@ -102,6 +55,8 @@ def _show_upstreams(upstreams: tuple[str, ...]) -> str:
     if not upstreams:
         return "nowhere (no forward for the root zone: outside names are refused)"
     shown = ", ".join(upstreams)
+    if len(upstreams) > UPSTREAMS_SHOWN:  # CoreDNS itself refuses more than 15; the message stays short anyway
+        shown = f"{len(upstreams):,} upstreams: {name_list(upstreams, UPSTREAMS_SHOWN, sort=False)}"
     return shown + (" (the node's resolvers)" if any(is_file_target(u) for u in upstreams) else "")
 
 
@@ -164,8 +119,7 @@ def test_dns_forwards_to_explicit_upstreams(cluster: ClusterView, settings: Expl
 # -- FC-DNS-002 ----------------------------------------------------------------------------------------
 
 
-def _upstreams_of(cluster: ClusterView) -> tuple[str, ...] | None:
-    setup = dns_setup(cluster)
+def _upstreams_of(setup: DnsSetup | None) -> tuple[str, ...] | None:
     return setup.upstreams if setup is not None else None
 
 
@@ -186,9 +140,9 @@ def test_dns_upstreams_match_fleet(cluster: ClusterView, fleet: FleetView) -> No
     with ``standards.dns_upstreams`` of the profile, else with the set most
     clusters of the same profile use. Spellings are normalized
     (``dns://10.0.0.2:53`` is ``10.0.0.2``); ``/etc/resolv.conf`` compares as
-    itself. Stub domains (other zones' forwards) are not compared. When the
-    clusters tie and the profile declares nothing, every tied cluster fails:
-    the fleet differs, and only a declared standard can say which way.
+    itself. Stub domains (other zones' forwards) are not compared. When no
+    set is used by more than half of the cohort and nothing is declared, the
+    clusters are skipped with the split named (see below).
     Why: the same name must resolve the same way on every cluster, or a
     failover moves a workload to a cluster where its dependencies resolve to
     other addresses (or not at all). Differing upstreams are also how
@@ -210,19 +164,19 @@ def test_dns_upstreams_match_fleet(cluster: ClusterView, fleet: FleetView) -> No
         if declared_list is not None
         else None
     )
-    standard = fleet_standard(cluster, fleet, declared, "standards.dns_upstreams", _upstreams_of, _show_upstreams)
+    standard = fleet.standard(
+        cluster,
+        builtin.DNS_SETUP,
+        _upstreams_of,
+        declared=declared,
+        declared_as="standards.dns_upstreams",
+        show=_show_upstreams,
+    )
     mine = setup.upstreams
-    if standard.value is None:
-        fail(
-            f"no fleet standard for the upstream resolvers ({standard.says}: {standard.tie}); "
-            f"{setup.upstreams_ref} forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); "
-            f"declare standards.dns_upstreams in profile {cluster.profile.name} to settle it",
-            [setup.upstreams_ref],
-        )
     if mine != standard.value:
         fail(
             f"{setup.upstreams_ref} forwards . to {_show_upstreams(mine)} ({setup.upstreams_origin}); "
-            f"expected the fleet standard {_show_upstreams(standard.value)}, {standard.says}",
+            f"expected the fleet standard {_show_upstreams(standard.expected)}, {standard.says}",
             [setup.upstreams_ref],
         )
 
@@ -230,8 +184,7 @@ def test_dns_upstreams_match_fleet(cluster: ClusterView, fleet: FleetView) -> No
 # -- FC-DNS-003 ----------------------------------------------------------------------------------------
 
 
-def _domain_of(cluster: ClusterView) -> str | None:
-    setup = dns_setup(cluster)
+def _domain_of(setup: DnsSetup | None) -> str | None:
     return setup.cluster_domain if setup is not None else None
 
 
@@ -251,8 +204,8 @@ def test_cluster_domain_matches_fleet(cluster: ClusterView, fleet: FleetView) ->
     ``kubernetes`` plugin (``kubernetes cluster.local in-addr.arpa ip6.arpa``;
     the block's zones when the plugin names none), or kube-dns's
     ``--domain`` flag. It is compared with ``standards.cluster_domain`` of the
-    profile, else with the domain most clusters of the same profile use; a
-    tie with nothing declared fails every tied cluster.
+    profile, else with the fleet standard (reference cluster, else the
+    domain more than half of the cohort serves; a split is skipped).
     Why: manifests, service meshes, certificates and cross-cluster service
     discovery spell fully qualified names (``api.team-a.svc.cluster.local``);
     on a cluster with another domain those names do not resolve, which shows
@@ -271,14 +224,9 @@ def test_cluster_domain_matches_fleet(cluster: ClusterView, fleet: FleetView) ->
         skip(f"{setup.config_ref} serves no cluster domain ({setup.domain_origin})")
     declared_text = cluster.profile.standards.cluster_domain
     declared = normalize_domain(declared_text) if declared_text else None
-    standard = fleet_standard(cluster, fleet, declared, "standards.cluster_domain", _domain_of, str)
-    if standard.value is None:
-        fail(
-            f"no fleet standard for the cluster domain ({standard.says}: {standard.tie}); this cluster serves "
-            f"{setup.cluster_domain} ({setup.domain_ref}, {setup.domain_origin}); declare "
-            f"standards.cluster_domain in profile {cluster.profile.name} to settle it",
-            [setup.domain_ref],
-        )
+    standard = fleet.standard(
+        cluster, builtin.DNS_SETUP, _domain_of, declared=declared, declared_as="standards.cluster_domain"
+    )
     if setup.cluster_domain != standard.value:
         fail(
             f"{setup.domain_ref} serves cluster domain {setup.cluster_domain} ({setup.domain_origin}); "
@@ -329,26 +277,31 @@ class _ProbeRun:
     error: FleetcheckError | None = None
 
 
-def _probe(cluster: ClusterView, names: list[str], settings: DnsAnswerSettings) -> _ProbeRun | None:
-    """Resolve ``names`` through the cluster's declared DNS endpoint, once per run (failures remembered too)."""
-    endpoint = cluster.facts.dns_endpoint
-    if not endpoint or not cluster.is_live or not cluster.profile.probes.enabled:
-        return None
-    timeout = cluster.profile.probes.timeout_seconds
+@functools.lru_cache(maxsize=32)
+def _probe_fact(names: tuple[str, ...], record_type: str) -> Fact[_ProbeRun | None]:
+    """The answers to ``names`` through the cluster's declared DNS endpoint, one probe per cluster per run."""
 
-    def run() -> _ProbeRun:
+    def run(source: FactInput) -> _ProbeRun | None:
+        endpoint = source.declared.dns_endpoint
+        probes = source.profile.probes
+        if not endpoint or not source.is_live or not probes.enabled:
+            return None
         answers: dict[str, DnsAnswer] = {}
         try:
             for name in names:
-                answers[name] = resolve_name(endpoint, name, rdtype=settings.record_type, timeout=timeout)
+                answers[name] = resolve_name(endpoint, name, rdtype=record_type, timeout=probes.timeout_seconds)
         except ProbeError as exc:
             return _ProbeRun(endpoint, answers, exc)
         except ValueError as exc:
             return _ProbeRun(endpoint, answers, FleetcheckError(f"facts.dns_endpoint {endpoint!r} or name: {exc}"))
         return _ProbeRun(endpoint, answers)
 
-    key = f"fleetcheck.dns.probe:{settings.record_type}:{','.join(names)}"
-    return cluster.memo(key, run)
+    return Fact(
+        f"dns.answers[{record_type}:{','.join(names)}]",
+        "What the cluster's DNS answers for the profile's probe names (live, through facts.dns_endpoint).",
+        (),
+        run,
+    )
 
 
 def _show_answer(key: tuple[str, ...]) -> str:
@@ -372,8 +325,9 @@ def test_dns_answers_match_fleet(cluster: ClusterView, fleet: FleetView, setting
     declares (``facts.dns_endpoint: host:port``, as reachable from the
     runner), with ``probes.timeout_seconds``. The answer (the set of
     addresses, or NXDOMAIN/SERVFAIL/REFUSED/NODATA) is compared with the
-    ``reference`` setting for that name, else with the answer most clusters
-    of the same profile give. No declared endpoint: skip. No reply: error.
+    ``reference`` setting for that name, else with the fleet standard (the
+    reference cluster's answer, else the answer more than half of the
+    cohort gives). No declared endpoint: skip. No reply: error.
     Why: this is the end-to-end view of FC-DNS-001..003: whatever the
     Corefile says, a name that resolves to another address on one cluster
     (a stale stub domain, a split-horizon view, a resolver that filters or
@@ -392,42 +346,52 @@ def test_dns_answers_match_fleet(cluster: ClusterView, fleet: FleetView, setting
         skip(f"profile {cluster.profile.name} lists no probe names (probes.dns_names)")
     if not cluster.facts.dns_endpoint:
         skip("no DNS endpoint declared for this cluster (fleet file: facts.dns_endpoint: HOST:PORT)")
-    mine = _probe(cluster, names, settings)
+    probe = _probe_fact(tuple(names), settings.record_type)
+    mine = cluster.fact(probe)
     if mine is None:
         skip("the DNS endpoint cannot be probed from here")
     if mine.error is not None:
         raise mine.error
 
-    def answer_of(name: str) -> Callable[[ClusterView], tuple[str, ...] | None]:
-        def value_of(peer: ClusterView) -> tuple[str, ...] | None:
-            run = _probe(peer, names, settings)
-            if run is None or run.error is not None:
-                return None
-            return run.answers[name].key
+    def answer_of(name: str) -> Callable[[_ProbeRun | None], tuple[str, ...] | None]:
+        def value_of(run: _ProbeRun | None) -> tuple[str, ...] | None:
+            if run is not None and run.error is not None:
+                raise run.error  # the peer's probe failed: unreadable, not counted
+            return run.answers[name].key if run is not None else None
 
         return value_of
 
     findings = Findings()
+    undecided: list[str] = []
     for name in names:
         answer = mine.answers[name]
         declared = tuple(settings.reference[name]) if name in settings.reference else None
-        standard = fleet_standard(
-            cluster, fleet, declared, f"settings.FC-DNS-004.reference[{name}]", answer_of(name), _show_answer
+        standard = fleet.compare(
+            cluster,
+            probe,
+            answer_of(name),
+            declared=declared,
+            declared_as=f"settings.FC-DNS-004.reference[{name}]",
+            show=_show_answer,
         )
-        if standard.value is None:
-            findings.add(
-                f"DNSName/{name}",
-                f"answers {answer.describe()}; no fleet reference ({standard.says}: {standard.tie})",
-            )
+        if not standard.decided:
+            if standard.kind == "reference-unreadable":
+                raise FleetcheckError(standard.source)
+            undecided.append(f"{name}: {standard.says}")
         elif answer.key != standard.value:
             findings.add(
                 f"DNSName/{name}",
-                f"answers {answer.describe()}; expected {_show_answer(standard.value)}, {standard.says}",
+                f"answers {answer.describe()}; expected {_show_answer(standard.expected)}, {standard.says}",
             )
-    findings.raise_if_any(
-        f"{len(findings)} of {len(names)} probe names resolve differently through {mine.endpoint} "
-        f"({settings.record_type} records)"
-    )
+    not_judged = f"; not judged: {'; '.join(undecided)}" if undecided else ""
+    if findings:
+        message = findings.message(
+            f"{len(findings)} of {len(names)} probe names resolve differently through {mine.endpoint} "
+            f"({settings.record_type} records)"
+        )
+        fail(message + not_judged, findings.objects)
+    if undecided:
+        skip(f"{len(undecided)} of {len(names)} probe names have no fleet standard{not_judged}")
 
 
 # -- FC-DNS-005 ----------------------------------------------------------------------------------------

@@ -1,444 +1,157 @@
 """Boring edges: the same ingress controller and service mesh, at nearly the same version, everywhere.
 
-FC-INGRESS-001 and FC-MESH-001 share one shape: detect the products a
-cluster runs (from Deployment and DaemonSet images, IngressClasses, and for
-Cilium its ``cilium-config`` ConfigMap), name the fleet standard (the
-profile's ``standards.ingress`` / ``standards.mesh``, ``name`` or
-``name@minor``, else the majority of the clusters of the same profile) and
-judge the cluster against it. Detection lives here because nothing else
-reads it; it is kept free of pytest so it could move to ``fleetcheck/``
-unchanged.
-
-Detection is by image repository (the path's tail, so mirrors and
-registry prefixes do not matter) and, for IngressClasses, by
-``spec.controller``. Versions come from image tags (``v1.11.2``,
-``1.22.3-distroless``, Linkerd's ``stable-2.14.10``); a digest-only,
-untagged or ``latest`` image, or a Linkerd edge release, has no comparable
-version, and that is said, never guessed.
+FC-INGRESS-001 and FC-MESH-001 share one shape: the products a cluster runs
+(the ``EDGE`` fact, detected by :mod:`fleetcheck.facts.edge` from Deployment
+and DaemonSet images, IngressClasses and Cilium's ``cilium-config``) are
+compared, as a set ("none" being a value), with the fleet standard by the
+one rule of :mod:`fleetcheck.facts.compare`: the profile's
+``standards.ingress`` / ``standards.mesh`` (``name`` or ``name@minor``),
+else the reference cluster, else the set more than half of the cohort runs.
+Each standard product's minor is then compared the same way, among the
+clusters running it with a known version.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import contextlib
+from collections.abc import Callable
 
-from fleetcheck import ClusterView, FleetView, check, fail, object_ref, skip
-from fleetcheck.errors import ConfigError, FleetcheckError
-from fleetcheck.imageref import ImageRefError, parse_image_ref
-from fleetcheck.outcomes import breakdown, name_list
-
-Obj = dict[str, Any]
-Area = Literal["ingress", "mesh"]
-_NAMES_SHOWN = 6
-_READS = ["deployments", "daemonsets", "ingressclasses", "configmaps"]
-
-
-# -- detection ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Version:
-    """``major.minor[.patch]`` read from an image tag."""
-
-    major: int
-    minor: int
-    patch: int = 0
-
-    @property
-    def minor_version(self) -> str:
-        """``1.11``."""
-        return f"{self.major}.{self.minor}"
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}"
-
-
-_TAG_VERSION = re.compile(r"^(?:v|stable-|enterprise-|controller-v)?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+_.].*)?$")
-
-
-def parse_tag_version(tag: str | None) -> tuple[Version | None, str]:
-    """(version, why unknown) for an image tag."""
-    if not tag:
-        return None, "no tag (digest only, or untagged)"
-    if tag == "latest":
-        return None, "tag latest names no version"
-    if tag.startswith("edge-"):
-        return None, f"edge release {tag} (edge versions are not comparable minors)"
-    match = _TAG_VERSION.match(tag)
-    if match is None:
-        return None, f"tag {tag} is not a version"
-    return Version(int(match[1]), int(match[2]), int(match[3] or 0)), ""
-
-
-@dataclass(frozen=True)
-class Signature:
-    """How one product's workload looks: image path globs (tail-matched), optionally a workload predicate."""
-
-    product: str
-    images: tuple[str, ...]
-    accepts: Callable[[Obj], bool] | None = None
-
-
-def _istio_ingress_gateway(workload: Obj) -> bool:
-    meta = workload.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    name = str(meta.get("name", ""))
-    return labels.get("istio") == "ingressgateway" or ("ingressgateway" in name and "egress" not in name)
-
-
-INGRESS_SIGNATURES: tuple[Signature, ...] = (
-    Signature(
-        "ingress-nginx",
-        (
-            "ingress-nginx/controller",
-            "ingress-nginx/controller-chroot",
-            "kubernetes-ingress-controller/nginx-ingress-controller",
-        ),
-    ),
-    Signature("nginx-inc", ("nginx/nginx-ingress", "nginx-ic/nginx-plus-ingress", "nginx-plus-ingress")),
-    Signature("traefik", ("traefik",)),
-    Signature("haproxy", ("haproxytech/kubernetes-ingress",)),
-    Signature("haproxy-ingress", ("jcmoraisjr/haproxy-ingress", "haproxy-ingress/haproxy-ingress")),
-    Signature("contour", ("projectcontour/contour",)),
-    Signature(
-        "aws-load-balancer-controller",
-        ("eks/aws-load-balancer-controller", "amazon/aws-load-balancer-controller", "aws-load-balancer-controller"),
-    ),
-    Signature("kong", ("kong/kubernetes-ingress-controller",)),
-    Signature("istio", ("istio/proxyv2", "istio-release/proxyv2"), _istio_ingress_gateway),
+from fleetcheck import ClusterView, FleetView, check, fail, skip
+from fleetcheck.errors import FleetcheckError
+from fleetcheck.facts.builtin import EDGE, EDGE_READS
+from fleetcheck.facts.edge import (
+    Area,
+    Detection,
+    Version,
+    area_noun,
+    detect,
+    parse_declared,
+    standard_field,
 )
-#: IngressClass ``spec.controller`` globs -> product.
-INGRESS_CLASS_CONTROLLERS: tuple[tuple[str, str], ...] = (
-    ("k8s.io/ingress-nginx", "ingress-nginx"),
-    ("webapprouting.kubernetes.azure.com/nginx", "ingress-nginx"),
-    ("nginx.org/ingress-controller", "nginx-inc"),
-    ("traefik.io/ingress-controller", "traefik"),
-    ("haproxy.org/ingress-controller*", "haproxy"),
-    ("haproxy-ingress.github.io/controller", "haproxy-ingress"),
-    ("projectcontour.io/*", "contour"),
-    ("ingress.k8s.aws/alb", "aws-load-balancer-controller"),
-    ("ingress-controllers.konghq.com/*", "kong"),
-    ("istio.io/ingress-controller", "istio"),
-    ("cilium.io/ingress-controller", "cilium"),
-    ("azure/application-gateway", "azure-application-gateway"),
-)
-MESH_SIGNATURES: tuple[Signature, ...] = (
-    Signature("istio", ("istio/pilot", "istio-release/pilot")),
-    Signature("linkerd", ("linkerd/controller",)),
-    Signature("consul", ("hashicorp/consul-k8s-control-plane", "hashicorp/consul-k8s")),
-    Signature("kuma", ("kumahq/kuma-cp",)),
-)
-#: cilium-config keys that turn on Cilium's service-mesh features.
-CILIUM_MESH_KEYS: tuple[str, ...] = ("enable-envoy-config", "enable-gateway-api", "mesh-auth-enabled")
+from fleetcheck.outcomes import name_list
 
-_ALIASES: dict[Area, dict[str, str]] = {
-    "ingress": {
-        "nginx": "ingress-nginx",
-        "kubernetes-ingress-nginx": "ingress-nginx",
-        "nginx-ingress": "nginx-inc",
-        "f5-nginx": "nginx-inc",
-        "alb": "aws-load-balancer-controller",
-        "aws-alb": "aws-load-balancer-controller",
-        "aws-lb": "aws-load-balancer-controller",
-        "istio-gateway": "istio",
-        "istio-ingressgateway": "istio",
-        "agic": "azure-application-gateway",
-    },
-    "mesh": {"istiod": "istio", "cilium-mesh": "cilium", "cilium-service-mesh": "cilium", "consul-connect": "consul"},
-}
+__all__ = ["detect", "test_ingress_matches_fleet", "test_mesh_matches_fleet"]
 
-
-def known_products(area: Area) -> list[str]:
-    """Every product name the area's detection can report."""
-    if area == "ingress":
-        return sorted({s.product for s in INGRESS_SIGNATURES} | {p for _, p in INGRESS_CLASS_CONTROLLERS})
-    return sorted({s.product for s in MESH_SIGNATURES} | {"cilium"})
-
-
-@dataclass(frozen=True)
-class Component:
-    """One installation of a product: the object that shows it, its image and version (or why unknown)."""
-
-    product: str
-    source: str
-    image: str = ""
-    version: Version | None = None
-    version_note: str = ""
-
-    def describe(self) -> str:
-        """``ingress-nginx 1.11.2 (ingress-nginx/Deployment/ingress-nginx-controller)``."""
-        version = f" {self.version}" if self.version else ""
-        return f"{self.product}{version} ({self.source})"
-
-
-@dataclass
-class Detection:
-    """The ingress controllers and meshes of one cluster, by product."""
-
-    ingress: dict[str, list[Component]] = field(default_factory=dict)
-    mesh: dict[str, list[Component]] = field(default_factory=dict)
-
-    def of(self, area: Area) -> dict[str, list[Component]]:
-        """The products of ``area``."""
-        return self.ingress if area == "ingress" else self.mesh
-
-
-def _image_path_and_tag(image: str) -> tuple[str, str | None]:
-    try:
-        ref = parse_image_ref(image)
-    except ImageRefError:
-        bare = image.split("@", 1)[0]
-        path, _, tag = bare.rpartition(":") if ":" in bare.rsplit("/", 1)[-1] else (bare, "", "")
-        return path, tag or None
-    return ref.path, ref.tag
-
-
-def _matches_image(path: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, f"*/{p}") for p in patterns)
-
-
-def _containers(workload: Obj) -> list[Obj]:
-    spec = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
-    return [c for c in spec.get("containers") or [] if isinstance(c, dict)]
-
-
-def _workload_components(workloads: Iterable[tuple[Obj, str]], signatures: Iterable[Signature]) -> list[Component]:
-    found: list[Component] = []
-    signatures = tuple(signatures)
-    for workload, kind in workloads:
-        for container in _containers(workload):
-            image = str(container.get("image") or "")
-            path, tag = _image_path_and_tag(image)
-            for signature in signatures:
-                accepted = signature.accepts is None or signature.accepts(workload)
-                if accepted and _matches_image(path, signature.images):
-                    version, note = parse_tag_version(tag)
-                    found.append(Component(signature.product, object_ref(workload, kind), image, version, note))
-                    break
-    return found
-
-
-def _cilium_mesh(configmaps: Iterable[Obj], daemonsets: Iterable[Obj]) -> list[Component]:
-    for configmap in configmaps:
-        if (configmap.get("metadata") or {}).get("name") != "cilium-config":
-            continue
-        data = configmap.get("data") or {}
-        enabled = [key for key in CILIUM_MESH_KEYS if str(data.get(key, "")).lower() == "true"]
-        if not enabled:
-            continue
-        version, note, image = None, "no cilium agent DaemonSet found to read the version from", ""
-        for daemonset in daemonsets:
-            for container in _containers(daemonset):
-                path, tag = _image_path_and_tag(str(container.get("image") or ""))
-                if _matches_image(path, ("cilium/cilium",)):
-                    image = str(container.get("image"))
-                    version, note = parse_tag_version(tag)
-        source = f"{object_ref(configmap, 'ConfigMap')} ({', '.join(f'{k}=true' for k in enabled)})"
-        return [Component("cilium", source, image, version, note)]
-    return []
-
-
-def detect(
-    deployments: list[Obj], daemonsets: list[Obj], ingress_classes: list[Obj], configmaps: list[Obj]
-) -> Detection:
-    """Every ingress controller and service mesh the objects show."""
-    workloads = [(d, "Deployment") for d in deployments] + [(d, "DaemonSet") for d in daemonsets]
-    detection = Detection()
-    for component in _workload_components(workloads, INGRESS_SIGNATURES):
-        detection.ingress.setdefault(component.product, []).append(component)
-    for ingress_class in ingress_classes:
-        controller = str((ingress_class.get("spec") or {}).get("controller") or "")
-        if not controller:
-            continue
-        product = next(
-            (p for pattern, p in INGRESS_CLASS_CONTROLLERS if fnmatch.fnmatchcase(controller, pattern)), controller
-        )
-        if product not in detection.ingress:
-            note = f"IngressClass only (controller {controller}); no controller workload found to read a version from"
-            detection.ingress[product] = [Component(product, object_ref(ingress_class, "IngressClass"), "", None, note)]
-    for component in _workload_components(workloads, MESH_SIGNATURES):
-        detection.mesh.setdefault(component.product, []).append(component)
-    for component in _cilium_mesh(configmaps, daemonsets):
-        detection.mesh.setdefault(component.product, []).append(component)
-    return detection
+_READS = list(EDGE_READS)
 
 
 def _detection(cluster: ClusterView) -> Detection:
-    return cluster.memo(
-        "fleetcheck.ingress_mesh.detection",
-        lambda: detect(
-            cluster.list("deployments"),
-            cluster.list("daemonsets"),
-            cluster.list("ingressclasses"),
-            cluster.list("configmaps"),
-        ),
+    return cluster.fact(EDGE)
+
+
+# -- the verdict -------------------------------------------------------------------------------------
+
+
+def _runs(area: Area, product: str) -> Callable[[Detection], bool]:
+    def runs(detection: Detection) -> bool:
+        return product in detection.of(area)
+
+    return runs
+
+
+def _show_runs(runs: bool) -> str:
+    return "runs it" if runs else "does not"
+
+
+def _required(area: Area, cluster: ClusterView, fleet: FleetView) -> tuple[list[str], str]:
+    """(products the cluster must run, who says so), product by product by the one rule; skips when undecided."""
+    profile = cluster.profile
+    declared_text = getattr(profile.standards, area)
+    if declared_text:
+        product, _ = parse_declared(area, declared_text, profile.source or profile.name)
+        return [product], f"declared by profile {profile.name} ({standard_field(area)})"
+    seen: set[str] = set()
+    named = fleet.reference(cluster)
+    reference = [fleet.get(named[0])] if named and named[0] in {c.name for c in fleet} else []
+    for peer in [*fleet.cohort(cluster), *reference]:
+        with contextlib.suppress(FleetcheckError):
+            seen.update(_detection(peer).of(area))
+    required: list[str] = []
+    sources: list[str] = []
+    splits: list[str] = []
+    probe = fleet.standard(cluster, EDGE, lambda d: True)  # alone, reference itself or unreadable: said here
+    for product in sorted(seen):
+        standard = fleet.compare(cluster, EDGE, _runs(area, product), show=_show_runs)
+        if standard.decided and standard.expected:
+            required.append(product)
+            sources.append(standard.says)
+        elif not standard.decided:
+            runs = standard.groups.get(_show_runs(True), ())
+            splits.append(f"{product} on {len(runs)} ({n_list(runs)})")
+    if required:
+        return required, sources[0] if len(set(sources)) == 1 else "; ".join(dict.fromkeys(sources))
+    if splits:
+        skip(
+            f"no fleet standard {area_noun(area)}: no product is run by more than half of the "
+            f"{len(probe.holders)} clusters of cohort {probe.cohort} ({'; '.join(splits)}){probe.not_counted_text}; "
+            f"declare {standard_field(area)} in profile {profile.name} or name a reference cluster "
+            "(--reference-cluster NAME, or reference_cluster in the profile)"
+        )
+    skip(
+        f"most clusters of cohort {probe.cohort} run no {area_noun(area)} (no product on more than half of its "
+        f"{len(probe.holders)} readable clusters{probe.not_counted_text}): there is no standard"
     )
 
 
-# -- the fleet standard ------------------------------------------------------------------------------
+def n_list(names: tuple[str, ...]) -> str:
+    """Cluster names for a message, ``and N more`` past six."""
+    return name_list(names, 6)
 
 
-class _Undecided(Exception):
-    """No standard can be named; the message says why (``split``: the fleet is split evenly)."""
+def _minor_of(area: Area, product: str) -> Callable[[Detection], Version | None]:
+    """A cluster's minor of ``product`` (None when it does not run it, or runs it without a known version)."""
 
-    def __init__(self, message: str, *, split: bool = False) -> None:
-        super().__init__(message)
-        self.split = split
+    def minor(detection: Detection) -> Version | None:
+        minors = {
+            (c.version.major, c.version.minor) for c in detection.of(area).get(product, []) if c.version is not None
+        }
+        if len(minors) != 1:  # none known, or several revisions at once (each judged, none votes)
+            return None
+        major, minor_ = minors.pop()
+        return Version(major, minor_)
 
-
-@dataclass(frozen=True)
-class Standard:
-    """The products a cluster must run (empty: the fleet runs none), an optional declared minor, and who says."""
-
-    products: tuple[str, ...]
-    minor: Version | None
-    source: str
-
-
-def _names(names: Iterable[str]) -> str:
-    return name_list(names, _NAMES_SHOWN)
-
-
-def _breakdown(groups: dict[str, list[str]]) -> str:
-    return breakdown(groups, _NAMES_SHOWN)
-
-
-def _field(area: Area) -> str:
-    return f"standards.{area}"
-
-
-def _what(area: Area) -> str:
-    return "ingress controller" if area == "ingress" else "service mesh"
-
-
-def parse_declared(area: Area, value: str, source: str) -> tuple[str, Version | None]:
-    """``ingress-nginx`` or ``ingress-nginx@1.11`` -> (product, minor); unknown names are a config error."""
-    name, _, minor_text = value.strip().partition("@")
-    product = _ALIASES[area].get(name.strip().lower(), name.strip().lower())
-    if product not in known_products(area):
-        raise ConfigError(
-            source, _field(area), f"unknown {area} {name!r}", f"use one of {', '.join(known_products(area))}"
-        )
-    if not minor_text:
-        return product, None
-    version, _ = parse_tag_version(minor_text.strip())
-    if version is None:
-        raise ConfigError(source, _field(area), f"{minor_text!r} is not a minor version", f"write e.g. {product}@1.11")
-    return product, version
-
-
-def _peer_detections(cluster: ClusterView, fleet: FleetView) -> tuple[dict[str, Detection], list[str]]:
-    found: dict[str, Detection] = {cluster.name: _detection(cluster)}
-    unreadable: list[str] = []
-    for peer in fleet.peers(cluster):
-        if peer.name == cluster.name:
-            continue
-        try:
-            found[peer.name] = _detection(peer)
-        except FleetcheckError as exc:
-            unreadable.append(f"{peer.name} ({exc})")
-    return found, unreadable
-
-
-def _not_counted(unreadable: list[str]) -> str:
-    return f"; not counted, unreadable: {'; '.join(unreadable)}" if unreadable else ""
-
-
-def fleet_standard(area: Area, cluster: ClusterView, peers: dict[str, Detection], unreadable: list[str]) -> Standard:
-    """The declared standard, else the option most same-profile clusters share ("none" is an option)."""
-    profile = cluster.profile
-    declared = getattr(profile.standards, area)
-    if declared:
-        product, minor = parse_declared(area, declared, profile.source or profile.name)
-        return Standard((product,), minor, f"declared by profile {profile.name} ({_field(area)})")
-    if len(peers) < 2:
-        raise _Undecided(
-            f"no other cluster of profile {profile.name} to compare with (declare {_field(area)} in the profile "
-            f"to judge a cluster alone){_not_counted(unreadable)}"
-        )
-    groups: dict[str, list[str]] = {}
-    for name, detection in peers.items():
-        products = detection.of(area)
-        for product in products or ["none"]:
-            groups.setdefault(product, []).append(name)
-    top = max(len(members) for members in groups.values())
-    leaders = sorted(option for option, members in groups.items() if len(members) == top)
-    split = f"{_breakdown(groups)}{_not_counted(unreadable)}"
-    together = all(sorted(groups[leader]) == sorted(groups[leaders[0]]) for leader in leaders)
-    if ("none" in leaders and len(leaders) > 1) or not together:
-        raise _Undecided(
-            f"no fleet standard {_what(area)}: the {len(peers)} clusters of profile {profile.name} are split evenly "
-            f"({split}); declare {_field(area)} in the profile",
-            split=True,
-        )
-    if leaders == ["none"]:
-        raise _Undecided(
-            f"most clusters of profile {profile.name} run no {_what(area)} ({split}): there is no standard"
-        )
-    source = f"the majority of the {len(peers)} clusters of profile {profile.name}: {split}"
-    return Standard(tuple(leaders), None, source)
-
-
-def standard_minor(product: str, peers: dict[str, Detection], area: Area, profile: str) -> tuple[Version, str]:
-    """The minor most same-profile clusters running ``product`` use (an even split is undecided)."""
-    groups: dict[str, list[str]] = {}
-    versions: dict[str, Version] = {}
-    for name, detection in peers.items():
-        minors = {c.version.minor_version: c.version for c in detection.of(area).get(product, []) if c.version}
-        for key, version in minors.items():
-            groups.setdefault(key, []).append(name)
-            versions.setdefault(key, version)
-    if sum(len(m) for m in groups.values()) < 2:
-        raise _Undecided(f"no other cluster of profile {profile} runs {product} with a known version")
-    ranked = Counter({key: len(members) for key, members in groups.items()}).most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        raise _Undecided(
-            f"{product} versions are split evenly among the clusters of profile {profile} ({_breakdown(groups)}); "
-            f"declare {_field(area)}: {product}@MINOR to name the standard",
-            split=True,
-        )
-    key = ranked[0][0]
-    return versions[key], f"the most common {product} minor in profile {profile}: {_breakdown(groups)}"
+    return minor
 
 
 def judge(area: Area, cluster: ClusterView, fleet: FleetView) -> None:
     """The shared verdict of FC-INGRESS-001 and FC-MESH-001 (raises fail/skip, returns on pass)."""
-    what = _what(area)
-    peers, unreadable = _peer_detections(cluster, fleet)
-    mine = peers[cluster.name].of(area)
-    try:
-        standard = fleet_standard(area, cluster, peers, unreadable)
-    except _Undecided as no_standard:
-        skip(str(no_standard))
-    expected = " + ".join(standard.products)
-    if standard.minor is not None:
-        expected += f"@{standard.minor.minor_version}"
-    missing = [p for p in standard.products if p not in mine]
+    what = area_noun(area)
+    mine = _detection(cluster).of(area)
+    profile = cluster.profile
+    declared_text = getattr(profile.standards, area)
+    declared_minor: Version | None = None
+    if declared_text:
+        _, declared_minor = parse_declared(area, declared_text, profile.source or profile.name)
+    products, says = _required(area, cluster, fleet)
+    expected = " + ".join(products) + (f"@{declared_minor.minor_version}" if declared_minor is not None else "")
+    missing = [p for p in products if p not in mine]
     if missing:
         components = [c for found in mine.values() for c in found]
         if not components:
-            fail(f"no {what} found; expected {expected} ({standard.source})")
+            fail(f"no {what} found; expected {expected} ({says})")
         fail(
             f"{what} is {', '.join(c.describe() for c in components)}, not {' + '.join(missing)}; expected the fleet "
-            f"standard {expected} ({standard.source})",
+            f"standard {expected} ({says})",
             list(dict.fromkeys(c.source.split(" ", 1)[0] for c in components)),
         )
     problems: list[tuple[str, str]] = []
     undecided: list[str] = []
-    for product in standard.products:
-        try:
-            if standard.minor is not None:
-                target, source = standard.minor, standard.source
-            else:
-                target, source = standard_minor(product, peers, area, cluster.profile.name)
-        except _Undecided as exc:
-            if exc.split:
-                undecided.append(str(exc))
-            continue  # nobody else runs it with a known version: nothing to compare, not a finding
+    for product in products:
+        version_standard = fleet.compare(
+            cluster,
+            EDGE,
+            _minor_of(area, product),
+            declared=declared_minor,
+            declared_as=standard_field(area) if declared_minor else f"{standard_field(area)}: {product}@MINOR",
+            show=lambda v: v.minor_version,
+        )
+        if not version_standard.decided:
+            if version_standard.kind == "reference-unreadable":
+                raise FleetcheckError(version_standard.source)
+            if version_standard.kind != "alone":  # nobody else runs it with a known version: nothing to compare
+                undecided.append(f"{product} version: {version_standard.says}")
+            continue
+        target, source = version_standard.expected, version_standard.says
         for component in mine[product]:
             if component.version is None:
                 undecided.append(
@@ -463,7 +176,7 @@ def judge(area: Area, cluster: ClusterView, fleet: FleetView) -> None:
     if problems:
         fail("; ".join(text for _, text in problems), list(dict.fromkeys(obj for obj, _ in problems)))
     if undecided:
-        skip(f"{what} {' + '.join(standard.products)} matches the fleet; version not judged: {'; '.join(undecided)}")
+        skip(f"{what} {' + '.join(products)} matches the fleet; version not judged: {'; '.join(undecided)}")
 
 
 # -- the checks --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from the facts the fleet file declares (see :mod:`fleetcheck.apiserver`).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,8 @@ from fleetcheck.apiserver import (
     ServerAuthentication,
     apiserver_flags,
     find_apiserver_pods,
-    read_authentication,
 )
-from fleetcheck.errors import FleetcheckError
+from fleetcheck.facts.builtin import AUTHENTICATION
 from fleetcheck.probes.oidc import DEFAULT_MAX_BYTES, FetchLimits, probe_discovery
 
 STATIC_CREDENTIAL_FLAGS = ("token-auth-file", "basic-auth-file")
@@ -31,9 +30,7 @@ ADMIN_ROLE = "cluster-admin"
 
 
 def _authentication(cluster: ClusterView) -> Authentication:
-    return cluster.memo(
-        "oidc.authentication", lambda: read_authentication(cluster.list("pods"), cluster.facts, "fleet file")
-    )
+    return cluster.fact(AUTHENTICATION)
 
 
 def _judged(auth: Authentication) -> list[ServerAuthentication]:
@@ -112,51 +109,31 @@ def test_apiserver_trusts_oidc(cluster: ClusterView) -> None:
 # -- FC-OIDC-002 ------------------------------------------------------------------------------------
 
 
-def _known_authenticators(cluster: ClusterView) -> list[JwtAuthenticator] | None:
-    """The issuers a peer trusts, or None when they cannot be known (unreadable pods, nothing declared)."""
-    try:
-        auth = _authentication(cluster)
-    except FleetcheckError:
-        return None
+def _known_authenticators(auth: Authentication) -> list[JwtAuthenticator] | None:
+    """The issuers a cluster trusts, or None when they cannot be known (nothing declared, unknown config)."""
     if auth.unknown:
         return None
     servers = _judged(auth)
     if not servers:
         return None
-    return [a for s in servers for a in s.authenticators]
+    return [a for s in servers for a in s.authenticators] or None
 
 
-def _majority(votes: Counter[str], voters: int) -> str | None:
-    """The value more than half of ``voters`` hold, if any (and at least two do)."""
-    if not votes:
-        return None
-    value, count = votes.most_common(1)[0]
-    return value if count >= 2 and count * 2 > voters else None
+def _issuers(auth: Authentication) -> frozenset[str] | None:
+    known = _known_authenticators(auth)
+    return frozenset(a.issuer for a in known) if known else None
 
 
-def _fleet_standard(cluster: ClusterView, fleet: FleetView) -> tuple[str | None, str | None, str, str]:
-    """(issuer, client id, where the issuer comes from, where the client id comes from)."""
-    standards = cluster.profile.standards
-    profile = cluster.profile.name
-    peers = {peer.name: _known_authenticators(peer) for peer in fleet.peers(cluster)}
-    known = {name: auths for name, auths in peers.items() if auths}
-    issuer, issuer_from = standards.oidc_issuer, f"profile {profile} standards.oidc_issuer"
-    if issuer is None:
-        votes = Counter(issuer for auths in known.values() for issuer in {a.issuer for a in auths})
-        issuer = _majority(votes, len(known))
-        holders = sorted(name for name, auths in known.items() if any(a.issuer == issuer for a in auths))
-        issuer_from = f"majority of the {profile} clusters: {len(holders)} of {len(known)} ({', '.join(holders)})"
-    client_id, client_from = standards.oidc_client_id, f"profile {profile} standards.oidc_client_id"
-    if client_id is None and issuer is not None:
-        client_votes: Counter[str] = Counter()
-        voters = 0
-        for auths in known.values():
-            ids = {cid for a in auths if a.issuer == issuer for cid in a.client_ids}
-            voters += bool(ids)
-            client_votes.update(ids)
-        client_id = _majority(client_votes, voters)
-        client_from = f"majority of the {profile} clusters trusting {issuer}"
-    return issuer, client_id, issuer_from, client_from
+def _client_ids_for(issuer: str) -> Callable[[Authentication], frozenset[str] | None]:
+    def client_ids(auth: Authentication) -> frozenset[str] | None:
+        ids = frozenset(cid for a in _known_authenticators(auth) or [] if a.issuer == issuer for cid in a.client_ids)
+        return ids or None
+
+    return client_ids
+
+
+def _show_set(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values))
 
 
 @check(
@@ -174,8 +151,9 @@ def test_oidc_matches_fleet(cluster: ClusterView, fleet: FleetView) -> None:
     What: the issuers the API server trusts (see FC-OIDC-001 for where they
     are read) are compared with the fleet's: the profile's
     ``standards.oidc_issuer`` and ``standards.oidc_client_id`` when set, else
-    the value more than half of the same-profile clusters whose issuer is
-    known share (at least two of them). A cluster fails when it does not
+    the reference cluster's, else the set of issuers (and that issuer's
+    client ids) more than half of the cohort's clusters whose issuers are
+    known trust. A cluster fails when it does not
     trust the standard issuer, trusts another issuer besides it, or trusts it
     with another client id (``--oidc-client-id``, or the ``audiences`` of a
     structured config). Issuers are compared exactly: ``https://idp/`` and
@@ -197,31 +175,54 @@ def test_oidc_matches_fleet(cluster: ClusterView, fleet: FleetView) -> None:
     servers = _judged(auth)
     if not servers or not any(s.authenticators for s in servers):
         skip("the API server trusts no OIDC issuer, or its config is unknown (see FC-OIDC-001)")
-    issuer, client_id, issuer_from, client_from = _fleet_standard(cluster, fleet)
-    if issuer is None:
-        skip(
-            f"no fleet standard: profile {cluster.profile.name} sets no standards.oidc_issuer and no issuer is "
-            f"trusted by more than half of its clusters whose issuer is known; set standards.oidc_issuer"
+    standards = cluster.profile.standards
+    issuer_standard = fleet.standard(
+        cluster,
+        AUTHENTICATION,
+        _issuers,
+        declared=frozenset({standards.oidc_issuer}) if standards.oidc_issuer else None,
+        declared_as="standards.oidc_issuer",
+        show=_show_set,
+    )
+    issuers, issuer_from = issuer_standard.expected, issuer_standard.says
+    client_ids: frozenset[str] | None = None
+    client_from = ""
+    if len(issuers) == 1:
+        (only,) = issuers
+        client_standard = fleet.compare(
+            cluster,
+            AUTHENTICATION,
+            _client_ids_for(only),
+            declared=frozenset({standards.oidc_client_id}) if standards.oidc_client_id else None,
+            declared_as="standards.oidc_client_id",
+            show=_show_set,
         )
+        client_ids, client_from = client_standard.value, client_standard.says
     findings = Findings()
     for server in servers:
         problems: list[str] = []
-        mine = [a for a in server.authenticators if a.issuer == issuer]
-        others = sorted({a.issuer for a in server.authenticators if a.issuer != issuer})
-        if not mine:
-            trusted = ", ".join(others) or "none"
+        trusted = {a.issuer for a in server.authenticators}
+        lacking = sorted(issuers - trusted)
+        others = sorted(trusted - issuers)
+        fleet_issuers = _show_set(issuers)
+        if lacking and not trusted & issuers:
             slash = (
                 " (only a trailing slash differs; the match is exact)"
-                if any(o.rstrip("/") == issuer.rstrip("/") for o in others)
+                if any(o.rstrip("/") == i.rstrip("/") for o in others for i in lacking)
                 else ""
             )
-            problems.append(f"issuer {trusted} differs from the fleet's {issuer}{slash} ({issuer_from})")
-        elif others:
-            problems.append(f"trusts {', '.join(others)} besides the fleet's issuer {issuer} ({issuer_from})")
-        ids = sorted({cid for a in mine for cid in a.client_ids})
-        if mine and client_id is not None and client_id not in ids:
             problems.append(
-                f"client id {', '.join(ids) or 'none'} differs from the fleet's {client_id!r} ({client_from})"
+                f"issuer {', '.join(others) or 'none'} differs from the fleet's {fleet_issuers}{slash} ({issuer_from})"
+            )
+        elif lacking:
+            problems.append(f"does not trust the fleet's {', '.join(lacking)} ({issuer_from})")
+        elif others:
+            problems.append(f"trusts {', '.join(others)} besides the fleet's issuer {fleet_issuers} ({issuer_from})")
+        ids = frozenset(cid for a in server.authenticators if a.issuer in issuers for cid in a.client_ids)
+        if trusted & issuers and client_ids is not None and not client_ids <= ids:
+            problems.append(
+                f"client id {', '.join(sorted(ids)) or 'none'} differs from the fleet's {_show_set(client_ids)!r} "
+                f"({client_from})"
             )
         if problems:
             findings.add(server.ref, "; ".join(problems))

@@ -8,18 +8,24 @@ majority of the clusters of the same profile, object by object.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+from collections.abc import Callable
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, FleetView, check, fail, skip
 from fleetcheck.errors import ConfigError, FleetcheckError
-from fleetcheck.outcomes import name_list
+from fleetcheck.facts.builtin import rbac_inventory
+from fleetcheck.facts.compare import Standard
+from fleetcheck.outcomes import breakdown, name_list
 from fleetcheck.rbac_normalize import (
     DEFAULT_IGNORED_NAMES,
     Drift,
     RbacInventory,
-    compare_with_majority,
-    compare_with_reference,
-    normalize_rbac,
+    RbacObject,
+    describe_difference,
 )
 
 _NAMES_SHOWN = 5
@@ -44,60 +50,70 @@ class RbacDriftSettings(BaseModel):
 
 def _inventory(cluster: ClusterView, settings: RbacDriftSettings) -> RbacInventory:
     """The cluster's normalised RBAC, once per run (per set of ignored names)."""
-    return cluster.memo(
-        "fleetcheck.rbac.inventory:" + "\x00".join(settings.ignore_names),
-        lambda: normalize_rbac(
-            cluster.list("clusterroles"), cluster.list("clusterrolebindings"), settings.ignore_names
-        ),
-    )
+    return cluster.fact(rbac_inventory(tuple(settings.ignore_names)))
 
 
 def _names(names: list[str]) -> str:
     return name_list(names, _NAMES_SHOWN)
 
 
-def _against_reference(
-    cluster: ClusterView, fleet: FleetView, settings: RbacDriftSettings, reference: str
-) -> tuple[list[Drift], str]:
-    if reference == cluster.name:
-        skip("this is the reference cluster the others are compared with (settings FC-RBAC-001.reference_cluster)")
-    try:
-        other = fleet.get(reference)
-    except KeyError:
-        profile = cluster.profile
-        raise ConfigError(
-            profile.source or profile.name,
-            "settings.FC-RBAC-001.reference_cluster",
-            f"no cluster named {reference!r} in the fleet",
-            f"name one of {_names([c.name for c in fleet])}",
-        ) from None
-    try:
-        standard = _inventory(other, settings)
-    except FleetcheckError as exc:
-        raise FleetcheckError(f"cannot read the RBAC of the reference cluster {reference}: {exc}") from None
-    drifts = compare_with_reference(_inventory(cluster, settings), standard, reference)
-    return drifts, f"the reference cluster {reference} (settings FC-RBAC-001.reference_cluster)"
+def _has(ref: str) -> Callable[[RbacInventory], bool]:
+    return lambda inventory: ref in inventory.objects
 
 
-def _against_majority(cluster: ClusterView, fleet: FleetView, settings: RbacDriftSettings) -> tuple[list[Drift], str]:
-    inventories: dict[str, RbacInventory] = {cluster.name: _inventory(cluster, settings)}
-    unreadable: list[str] = []
-    for peer in fleet.peers(cluster):
-        if peer.name == cluster.name:
+def _content(ref: str) -> Callable[[RbacInventory], RbacObject | None]:
+    return lambda inventory: inventory.objects.get(ref)
+
+
+def _variant(obj: RbacObject) -> str:
+    """A stable short name for one version of an object's content (for the split message)."""
+    parts = []
+    for item in dataclasses.fields(obj):
+        value = getattr(obj, item.name)
+        parts.append(repr(sorted(map(repr, value)) if isinstance(value, frozenset) else value))
+    return f"version {hashlib.sha1('|'.join(parts).encode()).hexdigest()[:8]}"
+
+
+def _present(present: bool) -> str:
+    return "present" if present else "absent"
+
+
+def _drifts(
+    cluster: ClusterView, fleet: FleetView, settings: RbacDriftSettings, setting: tuple[str | None, str]
+) -> tuple[list[Drift], Standard[bool]]:
+    """Object by object, by the one rule: is the object expected here, and with which content."""
+    fact = rbac_inventory(tuple(settings.ignore_names))
+    whole = fleet.standard(cluster, fact, lambda _: True, reference_setting=setting)  # who compares, who is unreadable
+    mine = _inventory(cluster, settings)
+    refs: set[str] = set(mine.objects)
+    for peer in [*fleet.cohort(cluster), *([fleet.get(whole.reference)] if whole.reference else [])]:
+        with contextlib.suppress(FleetcheckError):
+            refs.update(_inventory(peer, settings).objects)
+    drifts: list[Drift] = []
+    for ref in sorted(refs):
+        presence = fleet.compare(cluster, fact, _has(ref), show=_present, reference_setting=setting)
+        here = ref in mine.objects
+        if not presence.decided:
+            where = "exists here" if here else "missing here"
+            split = breakdown({key: list(names) for key, names in presence.groups.items()}, _NAMES_SHOWN)
+            drifts.append(Drift(ref, "undecided", f"{where}; {split}: an even split"))
             continue
-        try:
-            inventories[peer.name] = _inventory(peer, settings)
-        except FleetcheckError as exc:
-            unreadable.append(f"{peer.name} ({exc})")
-    not_counted = f"; not counted, RBAC unreadable: {'; '.join(unreadable)}" if unreadable else ""
-    profile = cluster.profile.name
-    if len(inventories) < 2:
-        skip(
-            f"no other cluster of profile {profile} to compare RBAC with "
-            f"(name one in settings FC-RBAC-001.reference_cluster to compare across profiles){not_counted}"
-        )
-    source = f"the majority of the {len(inventories)} clusters of profile {profile} ({_names(list(inventories))})"
-    return compare_with_majority(cluster.name, inventories), source + not_counted
+        if presence.expected != here:
+            detail = (
+                f"missing here; expected ({presence.says})" if not here else f"extra: not expected ({presence.says})"
+            )
+            drifts.append(Drift(ref, "missing" if not here else "extra", detail))
+            continue
+        if not here:
+            continue
+        content = fleet.compare(cluster, fact, _content(ref), reference_setting=setting, show=_variant)
+        if not content.decided:
+            split = breakdown({key: list(names) for key, names in content.groups.items()}, _NAMES_SHOWN)
+            drifts.append(Drift(ref, "undecided", f"{len(content.groups)} versions, none on more than half: {split}"))
+        elif content.expected != mine.objects[ref]:
+            detail = describe_difference(mine.objects[ref], content.expected)
+            drifts.append(Drift(ref, "different", f"{detail} ({content.says})"))
+    return drifts, whole
 
 
 @check(
@@ -143,10 +159,20 @@ def test_rbac_matches_fleet(cluster: ClusterView, fleet: FleetView, settings: Rb
     https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles ;
     https://kubernetes.io/docs/concepts/security/rbac-good-practices/
     """
-    if settings.reference_cluster:
-        drifts, source = _against_reference(cluster, fleet, settings, settings.reference_cluster)
+    setting = (settings.reference_cluster, "settings FC-RBAC-001.reference_cluster")
+    if settings.reference_cluster and settings.reference_cluster not in {c.name for c in fleet}:
+        profile = cluster.profile
+        raise ConfigError(
+            profile.source or profile.name,
+            "settings.FC-RBAC-001.reference_cluster",
+            f"no cluster named {settings.reference_cluster!r} in the fleet",
+            f"name one of {_names([c.name for c in fleet])}",
+        )
+    drifts, whole = _drifts(cluster, fleet, settings, setting)
+    if whole.kind == "reference":
+        source = f"the {whole.source}"
     else:
-        drifts, source = _against_majority(cluster, fleet, settings)
+        source = f"the fleet (cohort {whole.cohort}: {_names(list(whole.holders))}){whole.not_counted_text}"
     definite = [d for d in drifts if d.kind != "undecided"]
     ties = [d for d in drifts if d.kind == "undecided"]
     tie_text = "; ".join(f"{d.ref} ({d.detail})" for d in ties[:_TIES_SHOWN])
@@ -155,7 +181,7 @@ def test_rbac_matches_fleet(cluster: ClusterView, fleet: FleetView, settings: Rb
         if ties:
             skip(
                 f"no majority decides {len(ties)} RBAC differences among {source}: {tie_text}; "
-                "set settings FC-RBAC-001.reference_cluster to name the standard"
+                "name a reference cluster (--reference-cluster NAME, or reference_cluster in the profile)"
             )
         return
     findings = Findings()

@@ -5,7 +5,8 @@ they are (FC-TIER-001), every prod cluster has a cluster ahead of it that
 takes changes first (FC-TIER-002), and that canary really runs what prod
 runs or newer (FC-TIER-003). Tiers come from the registry labels (``tier``,
 else ``env``) as read by :mod:`fleetcheck.tiers`; comparisons stay within a
-profile (``fleet.peers``), the unit that promises sameness.
+profile (``fleet.peers``), the unit that promises sameness; a profile's ``cohort_by`` does not
+narrow them, since it usually names the very labels (env, tier) these checks compare across.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, FleetView, ServerVersion, check, fail, skip
-from fleetcheck.cni import CniDetection, CniMatch, SemVer, detect_cni
+from fleetcheck.cni import CniDetection, CniMatch, SemVer
 from fleetcheck.errors import FleetcheckError
+from fleetcheck.facts.builtin import CNI, SERVER_VERSION
 from fleetcheck.outcomes import name_list
 from fleetcheck.tiers import TIERS, read_tier
 
-_CNI_MEMO = "fleetcheck.tiers.cni-detection"
 _LIST_LIMIT = 8
 
 
@@ -127,8 +128,8 @@ class CanaryVersionSettings(BaseModel):
 
 
 def _cni(cluster: ClusterView) -> CniDetection:
-    """The cluster's CNI, detected once per run (raises when its DaemonSets cannot be listed)."""
-    return cluster.memo(_CNI_MEMO, lambda: detect_cni(cluster.list("daemonsets")))
+    """The cluster's CNI: the same fact FC-CNI-002/003 read, detected once per run (raises when unreadable)."""
+    return cluster.fact(CNI)
 
 
 def _cni_key(version: SemVer, precision: str) -> tuple[int, ...]:
@@ -188,7 +189,7 @@ def test_canary_not_behind_prod(cluster: ClusterView, fleet: FleetView, settings
     if not prods:
         skip(f"no prod cluster of profile {profile} in the fleet for this canary to guard")
 
-    my_version = cluster.version
+    my_version = cluster.fact(SERVER_VERSION)
     my_cni = _cni(cluster).primary
     newer_k8s: list[str] = []
     newer_cni: list[str] = []
@@ -197,7 +198,7 @@ def test_canary_not_behind_prod(cluster: ClusterView, fleet: FleetView, settings
     compared = 0
     for prod in prods:
         try:
-            version = prod.version
+            version = prod.fact(SERVER_VERSION)
             detection = _cni(prod)
         except FleetcheckError as exc:
             unreadable.append(f"{prod.name} ({exc})")

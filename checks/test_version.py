@@ -2,50 +2,44 @@
 
 from __future__ import annotations
 
-from fleetcheck import ClusterView, FleetView, ServerVersion, check, fail, skip
-from fleetcheck.errors import ConfigError, FleetcheckError
-
-_LIST_LIMIT = 8
+from fleetcheck import ClusterView, FleetView, ServerVersion, check, fail
+from fleetcheck.errors import ConfigError
+from fleetcheck.facts.builtin import SERVER_VERSION
 
 
 def _minor(version: ServerVersion) -> str:
     return f"{version.major}.{version.minor}"
 
 
+def _minor_only(version: ServerVersion) -> ServerVersion:
+    return ServerVersion(version.major, version.minor, f"v{version.major}.{version.minor}")
+
+
 def _reference(cluster: ClusterView, fleet: FleetView) -> tuple[ServerVersion, str]:
-    """(reference minor, where it comes from): ``standards.kubernetes_minor``, else the newest peer."""
+    """(reference minor, where it comes from): the one rule, deriving the newest known minor of the cohort."""
     profile = cluster.profile
-    declared = profile.standards.kubernetes_minor
-    if declared:
-        version = ServerVersion.parse(declared)
-        if version.major == 0:
+    declared_text = profile.standards.kubernetes_minor
+    declared: ServerVersion | None = None
+    if declared_text:
+        declared = _minor_only(ServerVersion.parse(declared_text))
+        if declared.major == 0:
             raise ConfigError(
                 profile.source or profile.name,
                 "standards.kubernetes_minor",
-                f"{declared!r} is not a Kubernetes minor",
+                f"{declared_text!r} is not a Kubernetes minor",
                 "write it as 1.31",
             )
-        return version, f"declared by profile {profile.name} (standards.kubernetes_minor)"
-    versions: dict[str, ServerVersion] = {}
-    unknown: list[str] = []
-    for peer in fleet.peers(cluster):
-        try:
-            versions[peer.name] = peer.version
-        except FleetcheckError as exc:
-            unknown.append(f"{peer.name} ({exc})")
-    not_counted = f"; not counted, version unknown: {'; '.join(unknown)}" if unknown else ""
-    if len(versions) < 2:
-        skip(
-            f"no other cluster of profile {profile.name} has a known version to compare with "
-            f"(declare standards.kubernetes_minor to judge a cluster alone){not_counted}"
-        )
-    newest = max(versions.values(), key=lambda v: (v.major, v.minor))
-    holders = sorted(name for name, v in versions.items() if (v.major, v.minor) == (newest.major, newest.minor))
-    shown = ", ".join(holders[:_LIST_LIMIT]) + (
-        f" and {len(holders) - _LIST_LIMIT} more" if len(holders) > _LIST_LIMIT else ""
+    standard = fleet.standard(
+        cluster,
+        SERVER_VERSION,
+        _minor_only,
+        declared=declared,
+        declared_as="standards.kubernetes_minor",
+        show=_minor,
+        derive="newest",
+        newest=lambda v: (v.major, v.minor),
     )
-    source = f"the newest of the {len(versions)} clusters of profile {profile.name}, run by {shown}{not_counted}"
-    return newest, source
+    return standard.expected, standard.says
 
 
 @check(
@@ -62,7 +56,8 @@ def test_kubernetes_minor_not_behind(cluster: ClusterView, fleet: FleetView) -> 
     What: the API server's ``major.minor`` (``/version``, or a snapshot's
     ``serverversion.json``/``cluster.yaml``) is compared with the reference:
     the profile's ``standards.kubernetes_minor`` when declared, else the
-    newest minor among the clusters of the same profile. The comparison
+    reference cluster's minor, else the newest known minor of the cohort
+    (the one rule, with "newest" in place of "majority"). The comparison
     group is the profile, not the whole fleet, on purpose: dev clusters
     upgraded ahead of prod are the promotion process working (FC-TIER-003
     guards canary versus prod), not drift. More than one minor behind, or an
@@ -81,7 +76,7 @@ def test_kubernetes_minor_not_behind(cluster: ClusterView, fleet: FleetView) -> 
     References: https://kubernetes.io/releases/version-skew-policy/ ;
     https://kubernetes.io/releases/
     """
-    mine = cluster.version
+    mine = cluster.fact(SERVER_VERSION)
     reference, source = _reference(cluster, fleet)
     if mine.major != reference.major:
         if mine.major < reference.major:

@@ -28,8 +28,9 @@ import pytest
 from pydantic import BaseModel
 
 from fleetcheck.errors import ConfigError
+from fleetcheck.facts.compare import RULE, RULE_TITLE
 from fleetcheck.kinds import parse_kind
-from fleetcheck.paths import builtin_checks_dir
+from fleetcheck.paths import builtin_checks_dir, repo_root
 from fleetcheck.results import FACTORS, SEVERITIES, CheckInfo
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "check",
     "check_dirs",
     "load_catalog",
+    "report_path",
 ]
 
 CODE_PATTERN = re.compile(r"^FC-[A-Z]{2,8}-\d{3}$")
@@ -100,11 +102,28 @@ class CheckSpec:
             why=self.docs.why,
             fix=self.docs.fix,
             references=self.docs.references,
+            file=report_path(self.path),  # type: ignore[call-arg]  # an extra field of CheckInfo (extra="allow")
         )
 
     def default_settings(self) -> BaseModel | None:
         """The settings model with its defaults."""
         return self.settings_model() if self.settings_model else None
+
+
+def report_path(path: str) -> str:
+    """A check module's path as reports name it: relative, as CI tools resolve files (``checks/test_dns.py``).
+
+    Relative to the package's root (the built-in checks: the source
+    checkout, or site-packages for a wheel), else to the working folder (a
+    project's own checks), else the folder and file name; "" when unknown.
+    """
+    if not path:
+        return ""
+    location = Path(path).resolve()
+    for base in (repo_root(), Path.cwd().resolve()):
+        if location.is_relative_to(base):
+            return location.relative_to(base).as_posix()
+    return f"{location.parent.name}/{location.name}"
 
 
 def parse_docs(docstring: str | None) -> CheckDocs:
@@ -130,6 +149,17 @@ def parse_docs(docstring: str | None) -> CheckDocs:
     return CheckDocs(
         " ".join(" ".join(summary_lines).split()), joined("What"), joined("Why"), joined("Fix"), joined("References")
     )
+
+
+def _with_fleet_rule(docs: CheckDocs, fn: Callable[..., Any]) -> CheckDocs:
+    """A fleet comparison's What ends with the one rule (the same text for every such check, from one place).
+
+    A check compares by the rule when it takes ``fleet`` and its What names a
+    standard; FC-TIER-* take ``fleet`` to look for canaries, not for a standard.
+    """
+    if "fleet" not in inspect.signature(fn).parameters or "standard" not in docs.what:
+        return docs
+    return CheckDocs(docs.summary, f"{docs.what}\n\n{RULE_TITLE}: {RULE}", docs.why, docs.fix, docs.references)
 
 
 def check(
@@ -172,7 +202,7 @@ def check(
             severity=severity,
             scope=scope,
             reads=kinds,
-            docs=parse_docs(fn.__doc__),
+            docs=_with_fleet_rule(parse_docs(fn.__doc__), fn),
             settings_model=settings,
             success=success,
             module=fn.__module__,

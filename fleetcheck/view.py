@@ -8,10 +8,15 @@ never touch the API directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
+import pytest
+
+from fleetcheck.errors import FleetcheckError
+from fleetcheck.facts.compare import Derive, Reading, Reference, Standard, cohort_key, cohort_label, decide
+from fleetcheck.facts.key import Fact, FactCache, FactInput
 from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, DeclaredFacts
 from fleetcheck.registry.profile import Profile
@@ -20,6 +25,7 @@ from fleetcheck.state.base import ClusterState, ServerVersion
 __all__ = ["ClusterView", "FleetView", "object_ref"]
 
 T = TypeVar("T")
+V = TypeVar("V", bound=Hashable)
 Obj = dict[str, Any]
 
 
@@ -40,6 +46,7 @@ class ClusterView:
         self.profile = profile
         self.state = state
         self._memo: dict[str, Any] = {}
+        self._facts = FactCache()
 
     def __repr__(self) -> str:
         return f"<ClusterView {self.name}>"
@@ -109,8 +116,20 @@ class ClusterView:
             if not self.profile.is_system_namespace(name) and phase != "Terminating":
                 yield ns
 
+    def fact(self, key: Fact[T]) -> T:
+        """The cluster's value of ``key``, computed at most once per run (an error it raised is raised again)."""
+        return self._facts.get(key, self._fact_input)
+
+    def _fact_input(self, key: Fact[Any]) -> FactInput:
+        return FactInput(self.name, self.state, self.entry.facts, self.profile, key.read_keys)
+
+    @property
+    def facts_computed(self) -> dict[str, int]:
+        """How many times each fact's extractor ran on this cluster (never more than once)."""
+        return dict(self._facts.computed)
+
     def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """Compute a derived fact once per cluster per run (an index, a parsed Corefile ...)."""
+        """Compute a derived value once per cluster per run (for what is not a :class:`Fact` yet: a probe ...)."""
         if key not in self._memo:
             self._memo[key] = compute()
         value: T = self._memo[key]
@@ -118,10 +137,18 @@ class ClusterView:
 
 
 class FleetView:
-    """Every cluster of the run, for comparisons that still judge one cluster at a time."""
+    """Every cluster of the run, for comparisons that still judge one cluster at a time.
 
-    def __init__(self, clusters: list[ClusterView]) -> None:
+    :meth:`standard` is how a fleet check compares: the cluster's cohort,
+    the standard by the one rule of :mod:`fleetcheck.facts.compare`, and an
+    undecided standard turned into the check's skip (or error, for an
+    unreadable reference cluster).
+    """
+
+    def __init__(self, clusters: list[ClusterView], reference_cluster: str | None = None) -> None:
         self.clusters = clusters
+        #: ``--reference-cluster NAME``: the standard of every fleet check, unless a profile declares one
+        self.reference_cluster = reference_cluster
 
     def __iter__(self) -> Iterator[ClusterView]:
         return iter(self.clusters)
@@ -137,5 +164,115 @@ class FleetView:
         raise KeyError(name)
 
     def peers(self, cluster: ClusterView) -> list[ClusterView]:
-        """Clusters of the same profile, ``cluster`` included (the comparison group)."""
+        """Clusters of the same profile, ``cluster`` included."""
         return [c for c in self.clusters if c.profile.name == cluster.profile.name]
+
+    def cohort(self, cluster: ClusterView) -> list[ClusterView]:
+        """The clusters ``cluster`` is compared with, itself included: same profile and same ``cohort_by`` labels."""
+        keys = cluster.profile.cohort_by
+        mine = cohort_key(cluster.profile.name, keys, cluster.labels)
+        return [c for c in self.peers(cluster) if cohort_key(c.profile.name, keys, c.labels) == mine]
+
+    def cohort_label(self, cluster: ClusterView) -> str:
+        """``profile prod`` or ``profile prod, env=prod, region=eu``: how messages name the cohort."""
+        return cohort_label(cluster.profile.name, cluster.profile.cohort_by, cluster.labels)
+
+    def reference(self, cluster: ClusterView, setting: tuple[str | None, str] = (None, "")) -> tuple[str, str] | None:
+        """(reference cluster, who named it) for ``cluster``'s comparisons, or None for the majority.
+
+        ``--reference-cluster`` wins, then a check's own setting (``setting``:
+        its value and name, e.g. FC-RBAC-001's ``reference_cluster``), then the
+        profile's ``reference_cluster``.
+        """
+        if self.reference_cluster:
+            return self.reference_cluster, "--reference-cluster"
+        if setting[0]:
+            return setting[0], setting[1]
+        if cluster.profile.reference_cluster:
+            return cluster.profile.reference_cluster, f"profile {cluster.profile.name} reference_cluster"
+        return None
+
+    def compare(
+        self,
+        cluster: ClusterView,
+        key: Fact[T],
+        value: Callable[[T], V | None],
+        *,
+        declared: V | None = None,
+        declared_as: str = "",
+        show: Callable[[V], str] = str,
+        derive: Derive = "majority",
+        newest: Callable[[V], Any] | None = None,
+        reference_setting: tuple[str | None, str] = (None, ""),
+    ) -> Standard[V]:
+        """The standard for ``cluster`` by the one rule: ``value(fact)`` of each cohort member (decided or not)."""
+        readings = [_reading(peer, key, value) for peer in self.cohort(cluster)]
+        reference: Reference[V] | None = None
+        if declared is None:
+            named = self.reference(cluster, reference_setting)
+            if named is not None:
+                name, named_by = named
+                try:
+                    other = self.get(name)
+                except KeyError:
+                    raise FleetcheckError(
+                        f"{named_by}: no cluster named {name!r} in the fleet (name one of "
+                        f"{', '.join(sorted(c.name for c in self.clusters)[:10])})"
+                    ) from None
+                reference = Reference(_reading(other, key, value), named_by)
+        return decide(
+            cluster.name,
+            readings,
+            cohort=self.cohort_label(cluster),
+            profile=cluster.profile.name,
+            declared=declared,
+            declared_as=declared_as,
+            reference=reference,
+            show=show,
+            derive=derive,
+            newest=newest,
+        )
+
+    def standard(
+        self,
+        cluster: ClusterView,
+        key: Fact[T],
+        value: Callable[[T], V | None],
+        *,
+        declared: V | None = None,
+        declared_as: str = "",
+        show: Callable[[V], str] = str,
+        derive: Derive = "majority",
+        newest: Callable[[V], Any] | None = None,
+        reference_setting: tuple[str | None, str] = (None, ""),
+    ) -> Standard[V]:
+        """:meth:`compare`, decided: an undecided standard skips the check (an unreadable reference errors it)."""
+        standard = self.compare(
+            cluster,
+            key,
+            value,
+            declared=declared,
+            declared_as=declared_as,
+            show=show,
+            derive=derive,
+            newest=newest,
+            reference_setting=reference_setting,
+        )
+        settle(standard)
+        return standard
+
+
+def settle(standard: Standard[Any]) -> None:
+    """End the check when ``standard`` is undecided: skip with the reason, or error when the reference is unreadable."""
+    if standard.decided:
+        return
+    if standard.kind == "reference-unreadable":
+        raise FleetcheckError(standard.source)
+    pytest.skip(standard.says)
+
+
+def _reading(cluster: ClusterView, key: Fact[T], value: Callable[[T], V | None]) -> Reading[V]:
+    try:
+        return Reading(cluster.name, value(cluster.fact(key)))
+    except FleetcheckError as exc:
+        return Reading(cluster.name, None, str(exc))

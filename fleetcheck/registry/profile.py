@@ -9,6 +9,7 @@ except ``waivers``, which accumulate.
 from __future__ import annotations
 
 import fnmatch
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,8 @@ DEFAULT_SYSTEM_NAMESPACES: tuple[str, ...] = (
 )
 
 _FIX = "see 'Profiles' in the README for the allowed fields"
+#: a Kubernetes label key: optional DNS prefix, then a name of at most 63 characters
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 class _Strict(BaseModel):
@@ -119,6 +122,10 @@ class Profile(_Strict):
     system_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_NAMESPACES))
     registries: dict[str, list[str]] = Field(default_factory=dict)
     standards: Standards = Field(default_factory=Standards)
+    #: label keys that split the profile's clusters into cohorts for fleet comparisons (same profile AND labels)
+    cohort_by: list[str] = Field(default_factory=list, max_length=8)
+    #: the cluster whose values are the standard for this profile's fleet checks (unless a standard is declared)
+    reference_cluster: str | None = Field(default=None, min_length=1, max_length=253)
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
     waivers: list[Waiver] = Field(default_factory=list)
     #: where it was read from, for error messages (not a user field)
@@ -130,6 +137,16 @@ class Profile(_Strict):
         for code in value:
             if not code.startswith("FC-"):
                 raise ValueError(f"{code!r} is not a check code (FC-XXX-000)")
+        return value
+
+    @field_validator("cohort_by")
+    @classmethod
+    def _cohort_keys_are_label_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not _LABEL_KEY.match(key):
+                raise ValueError(f"{key!r} is not a label key (write e.g. cohort_by: [env, region])")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a label key twice")
         return value
 
     def selects(self, code: str) -> bool:

@@ -102,7 +102,7 @@ def test_known_cni_found_or_not(k8s: ModuleType, tmp_path: Path, run_checks: Cal
     assert run["FC-CNI-002", "prod-b"].message == "no known CNI found on this cluster (FC-CNI-001 reports it)"
     assert run["FC-CNI-002", "prod-a"].outcome == "skip"
     assert run["FC-CNI-002", "prod-a"].message.startswith(
-        "no other cluster of profile default has a known CNI to compare with"
+        "no standard: no other cluster of cohort profile default has a known value to compare with"
     )
 
 
@@ -120,8 +120,7 @@ def test_cni_outlier_fails_against_the_majority(
     assert verdict.objects == ["kube-system/DaemonSet/calico-node"]
     assert verdict.message == (
         "CNI is calico v3.31.6 (kube-system/DaemonSet/calico-node, image quay.io/calico/node:v3.31.6); expected the "
-        "fleet standard cilium (the majority of the 3 clusters of profile default with a known CNI: cilium on 2 "
-        "(prod-a, prod-b), calico on 1 (prod-c))"
+        "fleet standard cilium (majority: 2 of 3 clusters of cohort profile default: prod-a, prod-b)"
     )
 
 
@@ -148,8 +147,9 @@ def test_even_split_fails_nobody(k8s: ModuleType, tmp_path: Path, run_checks: Ca
     run = run_checks("test_cni.py", *snaps)
     assert run.outcomes("FC-CNI-002") == {"prod-a": "skip", "prod-b": "skip"}
     assert run["FC-CNI-002", "prod-a"].message == (
-        "no fleet standard CNI: the 2 clusters of profile default are split evenly (calico on 1 (prod-b), cilium on 1 "
-        "(prod-a)); declare standards.cni in the profile"
+        "no fleet standard: no value holds more than half of the 2 clusters of cohort profile default with a known "
+        "value (calico on 1 (prod-b), cilium on 1 (prod-a)); declare standards.cni in profile default or name a "
+        "reference cluster (--reference-cluster NAME, or reference_cluster in the profile)"
     )
 
 
@@ -168,8 +168,8 @@ def test_vpc_cni_with_calico_policy_counts_as_vpc_cni(
     assert verdict.objects == ["kube-flannel/DaemonSet/kube-flannel-ds"]
     assert verdict.message.startswith(
         "CNI is flannel v0.28.9 (kube-flannel/DaemonSet/kube-flannel-ds, image ghcr.io/flannel-io/flannel:v0.28.9); "
-        "expected the fleet standard aws-vpc-cni (the majority of the 4 clusters of profile default with a known "
-        "CNI: aws-vpc-cni on 3 (eks-a, eks-b, eks-c), flannel on 1 (kops-d))"
+        "expected the fleet standard aws-vpc-cni (majority: 3 of 4 clusters of cohort profile default: eks-a, eks-b, "
+        "eks-c)"
     )
     assert run.outcomes("FC-CNI-003") == {"eks-a": "pass", "eks-b": "pass", "eks-c": "pass", "kops-d": "skip"}
 
@@ -184,6 +184,11 @@ def test_cni_version_against_the_most_common_minor(
         cluster(k8s, tmp_path, "prod-d", ("cilium", "v1.16.5")),
         cluster(k8s, tmp_path, "prod-e", ("cilium", "latest")),
     ]
+    # 2 of the 4 known minors are v1.18: a plurality, not a majority (issue 13's one rule): nobody is judged
+    plurality = run_checks("test_cni.py", *snaps)
+    assert set(plurality.outcomes("FC-CNI-003").values()) == {"skip"}
+    assert "no value holds more than half of the 4 clusters" in plurality["FC-CNI-003", "prod-d"].message
+    snaps.append(cluster(k8s, tmp_path, "prod-f", ("cilium", "v1.18.5")))
     run = run_checks("test_cni.py", *snaps)
     assert run.outcomes("FC-CNI-003") == {
         "prod-a": "pass",
@@ -191,13 +196,14 @@ def test_cni_version_against_the_most_common_minor(
         "prod-c": "pass",
         "prod-d": "fail",
         "prod-e": "skip",
+        "prod-f": "pass",
     }
     verdict = run["FC-CNI-003", "prod-d"]
     assert verdict.objects == ["kube-system/DaemonSet/cilium"]
     assert verdict.message == (
         "cilium v1.16.5 (kube-system/DaemonSet/cilium, image quay.io/cilium/cilium:v1.16.5) is 2 minors behind the "
-        "standard v1.18 (the most common cilium minor (ties: the newest) among the 4 clusters of profile default "
-        "running it: v1.18 on 2 (prod-a, prod-b), v1.16 on 1 (prod-d), v1.17 on 1 (prod-c)); expected v1.18 +/- 1 minor"
+        "standard v1.18 (majority: 3 of 5 clusters of cohort profile default: prod-a, prod-b, prod-f; not counted: "
+        "prod-e (value unknown)); expected v1.18 +/- 1 minor"
     )
     assert run["FC-CNI-003", "prod-e"].message == (
         "cilium version unknown: image tag is :latest "
@@ -205,14 +211,26 @@ def test_cni_version_against_the_most_common_minor(
     )
 
 
-def test_cni_version_tie_takes_the_newest(k8s: ModuleType, tmp_path: Path, run_checks: Callable[..., Any]) -> None:
+def test_cni_version_tie_is_a_split_not_the_newest(
+    k8s: ModuleType, tmp_path: Path, run_checks: Callable[..., Any]
+) -> None:
+    """Before issue 13 a tie went to the newest; the one rule skips a split and says how to settle it."""
     snaps = [
         cluster(k8s, tmp_path, "prod-a", ("calico", "v3.28.2")),
         cluster(k8s, tmp_path, "prod-b", ("calico", "v3.31.6")),
     ]
     run = run_checks("test_cni.py", *snaps)
-    assert run.outcomes("FC-CNI-003") == {"prod-a": "fail", "prod-b": "pass"}
-    assert "is 3 minors behind the standard v3.31" in run["FC-CNI-003", "prod-a"].message
+    assert run.outcomes("FC-CNI-003") == {"prod-a": "skip", "prod-b": "skip"}
+    assert (
+        "(v3.28 on 1 (prod-a), v3.31 on 1 (prod-b)); declare standards.cni_version"
+        in run["FC-CNI-003", "prod-a"].message
+    )
+    settled = run_checks("test_cni.py", *snaps, args=("--reference-cluster", "prod-b"))
+    assert settled.outcomes("FC-CNI-003") == {"prod-a": "fail", "prod-b": "skip"}
+    assert (
+        "is 3 minors behind the standard v3.31 (reference cluster prod-b (--reference-cluster))"
+        in settled["FC-CNI-003", "prod-a"].message
+    )
 
 
 def test_declared_cni_version_and_major_mismatch(
@@ -258,7 +276,10 @@ def test_unreadable_daemonsets_are_an_error_and_left_out_of_the_majority(
     assert "daemonsets" in run["FC-CNI-001", "prod-x"].message
     assert run.outcomes("FC-CNI-002") == {"prod-a": "pass", "prod-b": "pass", "prod-c": "fail", "prod-x": "error"}
     message = run["FC-CNI-002", "prod-c"].message
-    assert "calico on 2 (prod-a, prod-b), cilium on 1 (prod-c); not counted, DaemonSets unreadable: prod-x (" in message
+    assert (
+        "(majority: 2 of 3 clusters of cohort profile default: prod-a, prod-b; not counted: prod-x (unreadable: "
+        in (message)
+    )
 
 
 @pytest.mark.parametrize("module", ["test_cni.py"])

@@ -26,15 +26,16 @@ def test_sonobuoy_fleet(corpus: Path, run_checks: Callable[..., Any]) -> None:
     assert outlier.objects == ["kube-system/DaemonSet/calico-node"]
     assert outlier.message == (
         "CNI is calico v2.6.2 (kube-system/DaemonSet/calico-node, image quay.io/calico/node:v2.6.2); expected the "
-        "fleet standard kindnet (the majority of the 4 clusters of profile default with a known CNI: kindnet on 3 "
-        "(kind-v1.14, kind-v1.21-e2e, kind-v1.21-quick), calico on 1 (aws-kubeadm-v1.8))"
+        "fleet standard kindnet (majority: 3 of 4 clusters of cohort profile default: kind-v1.14, kind-v1.21-e2e, "
+        "kind-v1.21-quick)"
     )
 
     # no CNI version can be judged from this data, and each skip says why
     assert run.outcomes("FC-CNI-003") == dict.fromkeys(CAPTURES, "skip")
     assert run["FC-CNI-003", "aws-kubeadm-v1.8"].message.startswith("the cluster runs calico, not the standard kindnet")
     assert run["FC-CNI-003", "kind-v1.14"].message.startswith(
-        "no other cluster of profile default runs kindnet with a known version to compare with"
+        "no standard: no other cluster of cohort profile default has a known value to compare with; declare "
+        "standards.cni_version"
     )
     for name in ("kind-v1.21-e2e", "kind-v1.21-quick"):
         assert run["FC-CNI-003", name].message == (
@@ -50,8 +51,8 @@ def test_sonobuoy_fleet(corpus: Path, run_checks: Callable[..., Any]) -> None:
         "kind-v1.21-quick": "pass",
     }
     assert run["FC-VER-001", "aws-kubeadm-v1.8"].message == (
-        "Kubernetes v1.8.4 (minor 1.8) is 13 minors behind 1.21, the newest of the 4 clusters of profile default, "
-        "run by kind-v1.21-e2e, kind-v1.21-quick; expected 1.20 or newer"
+        "Kubernetes v1.8.4 (minor 1.8) is 13 minors behind 1.21, the newest of 4 clusters of cohort profile default: "
+        "1.21 on kind-v1.21-e2e, kind-v1.21-quick; expected 1.20 or newer"
     )
     assert run["FC-VER-001", "kind-v1.14"].message.startswith("Kubernetes v1.14.2 (minor 1.14) is 7 minors behind 1.21")
     assert "FC-VER-001 [aws-kubeadm-v1.8] fail: Kubernetes v1.8.4 (minor 1.8) is 13 minors behind 1.21" in run.stdout

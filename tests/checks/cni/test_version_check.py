@@ -26,9 +26,9 @@ def test_two_minors_behind_the_newest_fails(k8s: ModuleType, tmp_path: Path, run
     assert run.outcomes("FC-VER-001") == {"prod-a": "pass", "prod-b": "pass", "prod-c": "fail", "prod-unknown": "error"}
     verdict = run["FC-VER-001", "prod-c"]
     assert verdict.message.startswith(
-        "Kubernetes v1.29.8-eks-a737599 (minor 1.29) is 2 minors behind 1.31, the newest of the 3 clusters of profile "
-        "default, run by prod-a; not counted, version unknown: prod-unknown (cannot list version on prod-unknown: the "
-        "snapshot records no server version"
+        "Kubernetes v1.29.8-eks-a737599 (minor 1.29) is 2 minors behind 1.31, the newest of 3 clusters of cohort "
+        "profile default: 1.31 on prod-a; not counted: prod-unknown (unreadable: cannot list version on prod-unknown: "
+        "the snapshot records no server version"
     )
     assert verdict.message.endswith("expected 1.30 or newer")
     assert "FC-VER-001 [prod-c] fail: Kubernetes v1.29.8-eks-a737599" in run.stdout
@@ -59,8 +59,9 @@ def test_compared_within_the_profile_only(k8s: ModuleType, tmp_path: Path, run_c
     run = run_checks("test_version.py", fleet=fleet)
     assert run.outcomes("FC-VER-001") == {"dev-1": "skip", "prod-1": "pass", "prod-2": "pass"}
     assert run["FC-VER-001", "dev-1"].message == (
-        "no other cluster of profile dev has a known version to compare with "
-        "(declare standards.kubernetes_minor to judge a cluster alone)"
+        "no standard: no other cluster of cohort profile dev has a known value to compare with; declare "
+        "standards.kubernetes_minor in profile dev or name a reference cluster (--reference-cluster NAME, or "
+        "reference_cluster in the profile)"
     )
 
 

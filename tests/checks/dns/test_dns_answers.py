@@ -75,7 +75,10 @@ def test_answers_compared_with_the_fleet_majority(
     assert hijacked["objects"] == ["DNSName/probe.example.com"]
     assert hijacked["message"] == (
         f"1 of 3 probe names resolve differently through {c.endpoint} (A records): DNSName/probe.example.com: "
-        "answers 10.9.9.9; expected 10.1.2.3, set by 2 of 3 clusters of profile probing: prod-a, prod-b"
+        "answers 10.9.9.9; expected 10.1.2.3, majority: 2 of 3 clusters of cohort profile probing: prod-a, prod-b; "
+        "not counted: prod-dead (unreadable: DNS server "
+        f"{verdicts.message(CODE, 'prod-dead').split('DNS server ', 1)[-1].split(' did not', 1)[0]} did not answer "
+        "probe.example.com A within 0.3 s), prod-undeclared (value unknown)"
     )
     assert verdicts.outcome(CODE, "prod-dead") == "error"
     assert verdicts.message(CODE, "prod-dead") == (
@@ -109,10 +112,12 @@ def test_two_clusters_that_disagree_tie(
     a, c = dnsmasq_server(SAME), dnsmasq_server(HIJACKED)
     fleet = replayed(dns_cluster("east", dns_endpoint=a.endpoint), dns_cluster("west", dns_endpoint=c.endpoint))
     verdicts = run_dns_checks("--fleet", str(fleet), "--profile", _probe_profile(profile_file))
-    assert verdicts.outcome(CODE, "east") == "fail"
-    assert verdicts.message(CODE, "west").endswith(
-        "DNSName/probe.example.com: answers 10.9.9.9; no fleet reference (2-way tie among profile probing's "
-        "clusters: 10.1.2.3 (east) vs 10.9.9.9 (west))"
+    assert verdicts.outcome(CODE, "east") == "skip"  # a split: nobody is judged (issue 13's one rule)
+    assert verdicts.message(CODE, "west") == (
+        "1 of 3 probe names have no fleet standard; not judged: probe.example.com: no fleet standard: no value holds "
+        "more than half of the 2 clusters of cohort profile probing with a known value (10.1.2.3 on 1 (east), "
+        "10.9.9.9 on 1 (west)); declare settings.FC-DNS-004.reference[probe.example.com] in profile probing or name "
+        "a reference cluster (--reference-cluster NAME, or reference_cluster in the profile)"
     )
 
 

@@ -100,8 +100,8 @@ def test_outlier_upstreams_fail_and_name_the_majority(run_dns_checks: Any, snaps
     assert record["objects"] == ["kube-system/ConfigMap/coredns"]
     assert record["message"] == (
         "kube-system/ConfigMap/coredns forwards . to 8.8.4.4, 8.8.8.8 (Corefile line 13: forward . 8.8.8.8 "
-        "8.8.4.4); expected the fleet standard 10.0.0.2, 10.0.0.3, set by 2 of 3 clusters of profile default: "
-        "prod-a, prod-b"
+        "8.8.4.4); expected the fleet standard 10.0.0.2, 10.0.0.3, majority: 2 of 3 clusters of cohort profile "
+        "default: prod-a, prod-b"
     )
 
 
@@ -138,13 +138,13 @@ def test_a_tie_is_said_as_such(run_dns_checks: Any, snapshots: Any, dns_cluster:
         *snapshots(dns_cluster("east", upstream="10.0.0.2"), dns_cluster("west", upstream="/etc/resolv.conf"))
     )
     code = "FC-DNS-002"
-    for name in ("east", "west"):
-        assert verdicts.outcome(code, name) == "fail"
+    for name in ("east", "west"):  # issue 13's one rule: a split skips every cluster, the same way in every check
+        assert verdicts.outcome(code, name) == "skip"
     assert verdicts.message(code, "west") == (
-        "no fleet standard for the upstream resolvers (2-way tie among profile default's clusters: 10.0.0.2 (east) "
-        "vs /etc/resolv.conf (the node's resolvers) (west)); kube-system/ConfigMap/coredns forwards . to "
-        "/etc/resolv.conf (the node's resolvers) (Corefile line 13: forward . /etc/resolv.conf); declare "
-        "standards.dns_upstreams in profile default to settle it"
+        "no fleet standard: no value holds more than half of the 2 clusters of cohort profile default with a known "
+        "value (/etc/resolv.conf (the node's resolvers) on 1 (west), 10.0.0.2 on 1 (east)); declare "
+        "standards.dns_upstreams in profile default or name a reference cluster (--reference-cluster NAME, or "
+        "reference_cluster in the profile)"
     )
 
 
@@ -192,8 +192,8 @@ def test_cluster_domain_outlier_fails(
     assert record["objects"] == ["kube-system/ConfigMap/coredns"]
     assert record["message"] == (
         "kube-system/ConfigMap/coredns serves cluster domain corp.internal (Corefile line 7: kubernetes "
-        "corp.internal in-addr.arpa ip6.arpa); expected the fleet standard cluster.local, set by 3 of 4 clusters "
-        "of profile default: prod-a, prod-b, legacy"
+        "corp.internal in-addr.arpa ip6.arpa); expected the fleet standard cluster.local, majority: 3 of 4 "
+        "clusters of cohort profile default: prod-a, prod-b, legacy"
     )
 
 

@@ -70,15 +70,14 @@ def test_majority_standard_and_versions(
     assert results.outcome(INGRESS, "ing-c") == "fail"
     assert results.message(INGRESS, "ing-c") == (
         "ingress-nginx 1.8.1 (ingress-nginx/Deployment/ingress-nginx-controller) is 3 minors behind the standard "
-        "1.11 (the most common ingress-nginx minor in profile default: 1.11 on 2 (ing-a, ing-b), 1.8 on 1 (ing-c)); "
+        "1.11 (majority: 2 of 3 clusters of cohort profile default: ing-a, ing-b; not counted: ing-d (value unknown)); "
         "expected 1.11 +/- 1 minor"
     )
     assert results.objects(INGRESS, "ing-c") == ["ingress-nginx/Deployment/ingress-nginx-controller"]
     assert results.outcome(INGRESS, "ing-d") == "fail"
     assert results.message(INGRESS, "ing-d") == (
         "ingress controller is traefik 3.1.4 (traefik/Deployment/traefik), not ingress-nginx; expected the fleet "
-        "standard ingress-nginx (the majority of the 4 clusters of profile default: ingress-nginx on 3 (ing-a, "
-        "ing-b, ing-c), aws-load-balancer-controller on 1 (ing-b), traefik on 1 (ing-d))"
+        "standard ingress-nginx (majority: 3 of 4 clusters of cohort profile default: ing-a, ing-b, ing-c)"
     )
     assert results.objects(INGRESS, "ing-d") == ["traefik/Deployment/traefik"]
 
@@ -86,8 +85,8 @@ def test_majority_standard_and_versions(
         assert results.outcome(MESH, cluster) == "pass", results.message(MESH, cluster)
     assert results.outcome(MESH, "ing-d") == "fail"
     assert results.message(MESH, "ing-d") == (
-        "no service mesh found; expected istio (the majority of the 4 clusters of profile default: "
-        "istio on 3 (ing-a, ing-b, ing-c), none on 1 (ing-d))"
+        "no service mesh found; expected istio (majority: 3 of 4 clusters of cohort profile default: ing-a, ing-b, "
+        "ing-c)"
     )
 
 
@@ -138,12 +137,14 @@ def test_even_split_is_said_and_no_standard_when_nobody_runs_one(
     for cluster in ("mesh-l", "mesh-c"):
         assert results.outcome(MESH, cluster) == "skip"
         assert results.message(MESH, cluster) == (
-            "no fleet standard service mesh: the 2 clusters of profile default are split evenly (cilium on 1 "
-            "(mesh-c), linkerd on 1 (mesh-l)); declare standards.mesh in the profile"
+            "no fleet standard service mesh: no product is run by more than half of the 2 clusters of cohort profile "
+            "default (cilium on 1 (mesh-c); linkerd on 1 (mesh-l)); declare standards.mesh in profile default or name "
+            "a reference cluster (--reference-cluster NAME, or reference_cluster in the profile)"
         )
         assert results.outcome(INGRESS, cluster) == "skip"
         assert results.message(INGRESS, cluster).startswith(
-            "most clusters of profile default run no ingress controller (none on 2 (mesh-c, mesh-l))"
+            "most clusters of cohort profile default run no ingress controller (no product on more than half of its "
+            "2 readable clusters): there is no standard"
         )
 
     profile = k8s.write_profile(tmp_path, "typo", standards={"ingress": "ingres-nginx"})

@@ -156,7 +156,9 @@ def test_issuer_and_client_id_match_the_fleet_majority(verdicts: Verdicts) -> No
     for name in ("kubeadm-a", "kops-b", "structured-f", "managed-h", "noprefix-j"):
         assert verdicts.outcome("FC-OIDC-002", name) == "pass", (name, verdicts.message("FC-OIDC-002", name))
     majority = (
-        "majority of the default clusters: 6 of 7 (client-d, kops-b, kubeadm-a, managed-h, noprefix-j, structured-f)"
+        "majority: 6 of 7 clusters of cohort profile default: kubeadm-a, kops-b, client-d, structured-f, managed-h, "
+        "noprefix-j; not counted: conflict-e (value unknown), structured-g (value unknown), managed-i (value unknown), "
+        "none-k (value unknown)"
     )
     assert verdicts.outcome("FC-OIDC-002", "drift-c") == "fail"
     assert verdicts.message("FC-OIDC-002", "drift-c") == (
@@ -164,9 +166,8 @@ def test_issuer_and_client_id_match_the_fleet_majority(verdicts: Verdicts) -> No
         f"https://dex.team-c.example.com differs from the fleet's {ISSUER} ({majority})"
     )
     assert verdicts.outcome("FC-OIDC-002", "client-d") == "fail"
-    assert (
-        "client id k8s-legacy differs from the fleet's 'kubernetes' (majority of the default clusters trusting "
-        f"{ISSUER})" in verdicts.message("FC-OIDC-002", "client-d")
+    assert "client id k8s-legacy differs from the fleet's 'kubernetes' (majority: 5 of 6 clusters of cohort" in (
+        verdicts.message("FC-OIDC-002", "client-d")
     )
     for name in ("none-k", "conflict-e"):
         assert verdicts.outcome("FC-OIDC-002", name) == "skip"
@@ -183,7 +184,8 @@ def test_profile_standard_wins_over_the_majority(pytester: pytest.Pytester, flee
     assert verdicts.outcome("FC-OIDC-002", "drift-c") == "pass"
     assert verdicts.message("FC-OIDC-002", "kubeadm-a") == (
         "OIDC settings differ from the fleet's on 1 of 1 API servers: kube-system/Pod/kube-apiserver-cp-a: issuer "
-        f"{ISSUER} differs from the fleet's https://dex.team-c.example.com (profile idp standards.oidc_issuer)"
+        f"{ISSUER} differs from the fleet's https://dex.team-c.example.com (declared by profile idp "
+        "(standards.oidc_issuer))"
     )
 
 
@@ -195,7 +197,8 @@ def test_no_standard_without_a_majority(pytester: pytest.Pytester, fleet_file: P
     verdicts = run_checks(pytester, OIDC_CHECKS, "--fleet", str(small), "-k", "test_oidc_matches_fleet")
     assert verdicts.outcome("FC-OIDC-002", "drift-c") == "skip"
     assert verdicts.message("FC-OIDC-002", "drift-c").startswith(
-        "no fleet standard: profile default sets no standards.oidc_issuer and no issuer is trusted by more than half"
+        "no fleet standard: no value holds more than half of the 2 clusters of cohort profile default with a known "
+        "value"
     )
 
 

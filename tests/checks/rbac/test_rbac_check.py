@@ -92,13 +92,16 @@ def test_noise_is_not_drift_and_drift_is_named(
     assert results.outcome(CODE, "prod-c") == "fail"
     message = results.message(CODE, "prod-c")
     assert message.startswith(
-        "3 cluster-wide RBAC objects differ from the majority of the 4 clusters of profile default"
+        "3 cluster-wide RBAC objects differ from the fleet (cohort profile default: prod-a, prod-b, prod-c, prod-d)"
     )
     assert (
         "ClusterRole/platform-readonly: rules differ: + apps/* [delete], + batch/* [delete], + core/secrets [get list] "
-        "(the fleet's version is on 3 of 4 clusters: prod-a, prod-b, prod-d)" in message
+        "(majority: 3 of 4 clusters of cohort profile default: prod-a, prod-b, prod-d)" in message
     )
-    assert "ClusterRoleBinding/local-admin: extra: exists only on 1 of 4 clusters (prod-c)" in message
+    assert (
+        "ClusterRoleBinding/local-admin: extra: not expected (majority: 3 of 4 clusters of cohort profile default: "
+        "prod-a, prod-b, prod-d)" in message
+    )
     assert "ClusterRoleBinding/velero: subjects differ: + User/jane@example.com" in message
     assert results.objects(CODE, "prod-c") == [
         "ClusterRole/platform-readonly",
@@ -109,10 +112,13 @@ def test_noise_is_not_drift_and_drift_is_named(
     assert results.outcome(CODE, "prod-d") == "fail"
     message = results.message(CODE, "prod-d")
     assert (
-        message.startswith("4 cluster-wide RBAC objects differ from the majority")
+        message.startswith("4 cluster-wide RBAC objects differ from the fleet")
         and "(2 missing, 2 different)" in message
     )
-    assert "ClusterRole/fleetcheck-reader: missing here; exists on 3 of 4 clusters (prod-a, prod-b, prod-c)" in message
+    assert (
+        "ClusterRole/fleetcheck-reader: missing here; expected (majority: 3 of 4 clusters of cohort profile default: "
+        "prod-a, prod-b, prod-c)" in message
+    )
     assert "ClusterRoleBinding/fleetcheck-reader: missing here" in message
     assert (
         "ClusterRole/platform-monitoring: aggregationRule differs: "
@@ -136,8 +142,9 @@ def test_two_clusters_that_differ_are_an_even_split_not_a_guess(
         assert results.outcome(CODE, cluster) == "skip"
         assert "no majority decides 3 RBAC differences" in results.message(CODE, cluster)
         assert "reference_cluster" in results.message(CODE, cluster)
-    assert "ClusterRoleBinding/local-admin (missing here; exists on 1 of 2 clusters (dev-2): an even split)" in (
-        results.message(CODE, "dev-1")
+    assert (
+        "ClusterRoleBinding/local-admin (missing here; absent on 1 (dev-1), present on 1 (dev-2): an even split)"
+        in (results.message(CODE, "dev-1"))
     )
 
 
@@ -159,7 +166,10 @@ def test_reference_cluster_breaks_the_tie_and_ignore_names_apply(
         "2 cluster-wide RBAC objects differ from the reference cluster dev-1 "
         "(settings FC-RBAC-001.reference_cluster) (1 extra, 1 different): "
     )
-    assert "ClusterRoleBinding/local-admin: extra: not on the reference cluster dev-1" in message
+    assert (
+        "ClusterRoleBinding/local-admin: extra: not expected (reference cluster dev-1 (settings "
+        "FC-RBAC-001.reference_cluster))" in message
+    )
     assert "velero" not in message
 
 
@@ -171,4 +181,7 @@ def test_a_cluster_alone_has_nothing_to_compare_with(
     results = k8s.run_checks(pytester, MODULE, [solo])
 
     assert results.outcome(CODE, "edge-1") == "skip"
-    assert "no other cluster of profile default to compare RBAC with" in results.message(CODE, "edge-1")
+    assert (
+        "no standard: no other cluster of cohort profile default has a known value to compare with"
+        in results.message(CODE, "edge-1")
+    )
