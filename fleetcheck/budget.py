@@ -53,7 +53,7 @@ from types import FrameType
 
 import pytest
 
-from fleetcheck.errors import FleetcheckError
+from fleetcheck.errors import BudgetExceeded
 
 __all__ = [
     "DEFAULT_CHECK_TIMEOUT",
@@ -69,10 +69,6 @@ __all__ = [
 DEFAULT_CHECK_TIMEOUT = 30.0
 #: After the budget fires, it fires again this often until the body has ended.
 REPEAT_S = 0.5
-
-
-class BudgetExceeded(FleetcheckError):
-    """A check body ran past its time budget, or its cluster's budget was already spent (``error``)."""
 
 
 @dataclass

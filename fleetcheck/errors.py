@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["EXIT_CONFIG", "ConfigError", "FleetcheckError"]
+__all__ = ["EXIT_CONFIG", "BudgetExceeded", "ConfigError", "FleetcheckError"]
 
 #: Exit code for usage and configuration errors (kubectl and pytest use 1-4 differently; we document 2).
 EXIT_CONFIG = 2
@@ -18,6 +18,14 @@ EXIT_CONFIG = 2
 
 class FleetcheckError(Exception):
     """Base class of fleetcheck's own errors."""
+
+
+class BudgetExceeded(FleetcheckError):
+    """A check body ran past its time budget, or its cluster's budget was already spent (``error``).
+
+    Raised by :mod:`fleetcheck.budget`; declared here so that lower layers (the fact cache) can
+    tell an interrupted computation from a failed one without importing the pytest-bound budget module.
+    """
 
 
 class ConfigError(FleetcheckError):

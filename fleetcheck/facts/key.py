@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from fleetcheck.errors import FleetcheckError
+from fleetcheck.errors import BudgetExceeded, FleetcheckError
 from fleetcheck.kinds import ResourceRef, parse_kind
 from fleetcheck.registry.fleet import DeclaredFacts
 from fleetcheck.registry.profile import Profile
@@ -119,6 +119,13 @@ class FactCache:
                 self.computed[fact.name] += 1
                 try:
                     self._values[fact] = fact.extract(source(fact))
+                except BudgetExceeded as exc:
+                    # the check that asked first ran out of time; the others are told what happened, not
+                    # "FC-X ran past its budget", and are not made to spend their own budget on it again
+                    self._values[fact] = _Raised(
+                        FleetcheckError(f"the {fact.name} fact could not be computed within a time budget ({exc})")
+                    )
+                    raise
                 except FleetcheckError as exc:
                     self._values[fact] = _Raised(exc)
             cached = self._values[fact]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fleetcheck import cni
-from fleetcheck.errors import FleetcheckError
+from fleetcheck.errors import BudgetExceeded, FleetcheckError
 from fleetcheck.facts import builtin
 from fleetcheck.facts.key import Fact, FactDefinitionError, FactInput
 from fleetcheck.registry.fleet import ClusterEntry
@@ -58,6 +58,28 @@ def test_an_error_is_computed_once_and_raised_again_as_the_same_error() -> None:
     assert second.value is first.value
     assert "connection refused" in str(first.value)
     assert view.facts_computed == {"cni": 1}
+
+
+def test_a_fact_cut_short_by_a_time_budget_tells_later_readers_what_happened(tmp_path: Path) -> None:
+    """The first reader ran out of time; later readers get an error naming the fact, not its budget message."""
+    runs: list[int] = []
+
+    def slow(source: FactInput) -> int:
+        runs.append(1)
+        raise BudgetExceeded("FC-X-001 ran past its budget of 30 s (--check-timeout)")
+
+    fact = Fact("slow-thing", "takes too long on hostile data", ("configmaps",), slow)
+    view = view_of(SnapshotClusterState(load_snapshot(kit.write_cluster(tmp_path, "a", kit.A, "prod"))), "a")
+    with pytest.raises(BudgetExceeded):
+        view.fact(fact)
+    with pytest.raises(FleetcheckError) as later:
+        view.fact(fact)
+    assert not isinstance(later.value, BudgetExceeded)
+    assert str(later.value) == (
+        "the slow-thing fact could not be computed within a time budget "
+        "(FC-X-001 ran past its budget of 30 s (--check-timeout))"
+    )
+    assert runs == [1]
 
 
 def test_a_fact_that_lists_an_undeclared_kind_is_a_bug_said_at_once(tmp_path: Path) -> None:
