@@ -25,7 +25,6 @@ different from every other:
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,8 +36,6 @@ __all__ = [
     "Permission",
     "RbacInventory",
     "RbacObject",
-    "compare_with_majority",
-    "compare_with_reference",
     "describe_difference",
     "normalize_rbac",
 ]
@@ -273,69 +270,3 @@ def describe_difference(mine: RbacObject, standard: RbacObject) -> str:
         if mine.subjects != standard.subjects:
             parts.append("subjects differ: " + ", ".join(_limited(_set_lines(mine.subjects, standard.subjects))))
     return "; ".join(parts) or "differs"
-
-
-def _clusters(names: Iterable[str], limit: int = 5) -> str:
-    listed = sorted(names)
-    shown = ", ".join(listed[:limit])
-    return shown + (f" and {len(listed) - limit} more" if len(listed) > limit else "")
-
-
-def compare_with_majority(mine: str, inventories: Mapping[str, RbacInventory]) -> list[Drift]:
-    """How cluster ``mine`` differs from the majority of ``inventories`` (``mine`` included), object by object.
-
-    An object is expected when more clusters have it than lack it, and its
-    expected content is the variant more holders share than any other. An
-    even split decides nothing: it is returned as ``undecided``, never
-    guessed.
-    """
-    total = len(inventories)
-    own = inventories[mine].objects
-    refs = sorted({ref for inventory in inventories.values() for ref in inventory.objects})
-    drifts: list[Drift] = []
-    for ref in refs:
-        holders = {name: inv.objects[ref] for name, inv in inventories.items() if ref in inv.objects}
-        have, lack = len(holders), total - len(holders)
-        where = f"on {have} of {total} clusters ({_clusters(holders)})"
-        if ref not in own:
-            if have > lack:
-                drifts.append(Drift(ref, "missing", f"missing here; exists {where}"))
-            elif have == lack:
-                drifts.append(Drift(ref, "undecided", f"missing here; exists {where}: an even split"))
-            continue
-        if lack > have:
-            drifts.append(Drift(ref, "extra", f"extra: exists only {where}"))
-            continue
-        if lack == have:
-            drifts.append(Drift(ref, "undecided", f"exists {where}: an even split"))
-            continue
-        variants = Counter(holders.values()).most_common()
-        if variants[0][0] == own[ref]:
-            if len(variants) > 1 and variants[1][1] == variants[0][1]:
-                drifts.append(Drift(ref, "undecided", f"{len(variants)} versions tie among the {have} clusters"))
-            continue
-        if len(variants) > 1 and variants[1][1] == variants[0][1]:
-            drifts.append(Drift(ref, "undecided", f"{len(variants)} versions tie among the {have} clusters"))
-            continue
-        standard, count = variants[0]
-        agree = [name for name, obj in holders.items() if obj == standard]
-        detail = (
-            f"{describe_difference(own[ref], standard)} "
-            f"(the fleet's version is on {count} of {have} clusters: {_clusters(agree)})"
-        )
-        drifts.append(Drift(ref, "different", detail))
-    return drifts
-
-
-def compare_with_reference(mine: RbacInventory, reference: RbacInventory, reference_name: str) -> list[Drift]:
-    """How ``mine`` differs from the reference cluster's RBAC (a declared standard: no majority, no ties)."""
-    drifts: list[Drift] = []
-    for ref in sorted(set(mine.objects) | set(reference.objects)):
-        if ref not in mine.objects:
-            drifts.append(Drift(ref, "missing", f"missing here; exists on the reference cluster {reference_name}"))
-        elif ref not in reference.objects:
-            drifts.append(Drift(ref, "extra", f"extra: not on the reference cluster {reference_name}"))
-        elif mine.objects[ref] != reference.objects[ref]:
-            detail = describe_difference(mine.objects[ref], reference.objects[ref])
-            drifts.append(Drift(ref, "different", f"{detail} (compared with {reference_name})"))
-    return drifts

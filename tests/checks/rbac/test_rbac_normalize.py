@@ -5,9 +5,6 @@ from __future__ import annotations
 from types import ModuleType
 
 from fleetcheck.rbac_normalize import (
-    RbacInventory,
-    RbacObject,
-    compare_with_majority,
     describe_difference,
     normalize_binding,
     normalize_rbac,
@@ -85,22 +82,3 @@ def test_binding_differences_name_role_and_subjects(k8s: ModuleType) -> None:
         "roleRef is ClusterRole/cluster-admin, the fleet's is ClusterRole/view; "
         "subjects differ: + ServiceAccount/tools/ci, - Group/oidc:viewers"
     )
-
-
-def test_majority_per_object_and_ties_are_undecided(k8s: ModuleType) -> None:
-    base = normalize_role(k8s.cluster_role("r", [k8s.rule([""], ["pods"], ["get"])]))
-    other = normalize_role(k8s.cluster_role("r", [k8s.rule([""], ["pods"], ["get", "delete"])]))
-    extra = normalize_binding(k8s.binding("x", "r", [k8s.subject("User", "u")]))
-
-    def inv(*objects: RbacObject) -> RbacInventory:
-        return RbacInventory({o.ref: o for o in objects})
-
-    fleet = {"a": inv(base), "b": inv(base), "c": inv(other, extra), "d": inv(other, extra)}
-    kinds = {d.ref: d.kind for d in compare_with_majority("c", fleet)}
-    assert kinds == {"ClusterRole/r": "undecided", "ClusterRoleBinding/x": "undecided"}
-
-    fleet["e"] = inv(base)
-    drifts = compare_with_majority("c", fleet)
-    assert [(d.ref, d.kind) for d in drifts] == [("ClusterRole/r", "different"), ("ClusterRoleBinding/x", "extra")]
-    assert drifts[0].detail.startswith("rules differ: + core/pods [delete]")
-    assert compare_with_majority("a", fleet) == []
