@@ -156,6 +156,28 @@ def write_yaml(path: Path, data: Any) -> Path:
     return path
 
 
+def write_empty_lists(folder: Path, objects: list[Obj]) -> None:
+    """An empty ``kubectl get KIND -A -o json`` List for each kind a capture of a real cluster would hold.
+
+    Every built-in kind fleetcheck knows (Secrets aside), the CRDs, and the kinds of the CRDs among
+    ``objects``, unless ``objects`` has some of that kind: a snapshot holds only the kinds it has files
+    for, so a test meaning "none of these" writes the empty List, as ``fleetcheck snapshot`` does.
+    """
+    from fleetcheck.kinds import KNOWN_KINDS, canonical_key, is_builtin, ref_for_object
+
+    refs = [ref_for_object(str(o.get("apiVersion", "v1")), str(o["kind"])) for o in objects if "kind" in o]
+    present = {canonical_key(r.group, r.plural) for r in refs}
+    wanted = [(r.group, r.version, r.plural) for r in KNOWN_KINDS if is_builtin(r) and r.plural != "secrets"]
+    for obj in objects:
+        if obj.get("kind") == "CustomResourceDefinition":
+            spec = obj.get("spec") or {}
+            versions = [v.get("name") for v in spec.get("versions") or [] if isinstance(v, dict)] or ["v1"]
+            wanted.append((spec["group"], str(versions[0]), spec["names"]["plural"]))
+    for group, version, plural in wanted:
+        if canonical_key(group, plural) not in present:
+            write_json(folder / f"{group or 'core'}_{version}_{plural}.json", k8s_list([]))
+
+
 def write_snapshot(
     folder: Path,
     objects: list[Obj],
@@ -164,14 +186,21 @@ def write_snapshot(
     captured: str | None = "2026-11-24T10:00:00Z",
     server_version: str | None = "v1.31.4",
     labels: dict[str, str] | None = None,
+    complete: bool = True,
 ) -> Path:
-    """A snapshot folder: one ``kubectl get -o json`` List per kind, plus ``cluster.yaml``."""
+    """A snapshot folder: one ``kubectl get -o json`` List per kind, plus ``cluster.yaml``.
+
+    ``complete`` adds an empty List for every other kind a real capture holds (:func:`write_empty_lists`);
+    without it the snapshot holds only the kinds of ``objects``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     by_kind: dict[str, list[Obj]] = {}
     for obj in objects:
         by_kind.setdefault(obj["kind"].lower(), []).append(obj)
     for kind, items in by_kind.items():
         write_json(folder / f"{kind}.json", k8s_list(items))
+    if complete:
+        write_empty_lists(folder, objects)
     meta: Obj = {}
     if name is not None:
         meta["name"] = name

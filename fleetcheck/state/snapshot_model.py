@@ -40,3 +40,18 @@ class Snapshot:
     #: files read, and files skipped with the reason (shown by ``fleetcheck clusters``)
     files_read: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: kinds the capture holds beyond those with objects in :attr:`objects`, by key: ``True`` served with zero
+    #: objects, ``False`` not served (the capture asked and the server has no such resource), ``None`` decided
+    #: like any built-in or CRD-backed kind (``cluster.yaml`` ``kinds:``)
+    held: dict[str, bool | None] = field(default_factory=dict)
+    #: kinds the capture could not read, by key, with the reason (``cluster.yaml`` ``unreadable:``, sonobuoy's
+    #: query errors): fetching one is an error, never "none"
+    unreadable: dict[str, str] = field(default_factory=dict)
+    #: the capture was accepted although some kinds could not be read (``fleetcheck snapshot --allow-partial``)
+    partial: bool = False
+    #: what wrote the folder: ``kubectl`` (files of kubectl output), ``cluster-info dump`` or ``sonobuoy``
+    layout: str = "kubectl"
+
+    def holds(self, key: str) -> bool:
+        """Whether the capture says anything about ``key`` (objects, zero objects, not served or unreadable)."""
+        return key in self.objects or key in self.held or key in self.unreadable

@@ -1,17 +1,20 @@
 """``fleetcheck snapshot``: write one live cluster as a snapshot folder.
 
-Only the kinds the enabled checks read are listed (never Secrets), each
-written as ``kubectl get KIND -A -o json`` would print it, named the way
-sonobuoy names its files (``<group|core>_<version>_<plural>.json``) so the
-snapshot loader knows the kind even of an empty list. A kind the server does
-not serve gets no file; a kind that could not be read is reported and left
-out, never written as empty.
+Only the kinds the enabled checks read are listed (never Secrets), plus the
+CRDs (so a reader knows which custom kinds are not installed), each written
+as ``kubectl get KIND -A -o json`` would print it, named the way sonobuoy
+names its files (``<group|core>_<version>_<plural>.json``) so the snapshot
+loader knows the kind even of an empty list. ``cluster.yaml`` records what
+the capture holds: ``kinds:`` every kind it listed (a kind the server does
+not serve is listed there with no file) and ``unreadable:`` every kind it
+could not read, with the reason, so scanning the folder errors the checks
+that need those kinds instead of reading "none".
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -20,46 +23,91 @@ import yaml
 from fleetcheck.catalog import load_catalog
 from fleetcheck.errors import ConfigError
 from fleetcheck.kinds import parse_kind
+from fleetcheck.redact import redact
 from fleetcheck.registry.kubeconfig import default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.state.base import ClusterState, KindUnavailable
 
-__all__ = ["write_live_snapshot", "write_snapshot"]
+__all__ = ["Capture", "write_live_snapshot", "write_snapshot"]
 
 _NEVER = {"secrets"}
+#: always captured: without the CRDs a reader cannot tell "not installed" from "not captured"
+_ALWAYS = ("customresourcedefinitions.apiextensions.k8s.io",)
+#: a reason recorded in cluster.yaml and printed: one line, bounded (the server's message is hostile text)
+_MAX_REASON_CHARS = 300
+
+
+@dataclass
+class Capture:
+    """What one ``fleetcheck snapshot`` wrote: the folder, the kinds listed, and those it could not read."""
+
+    folder: Path
+    captured: list[str] = field(default_factory=list)
+    #: kind -> reason (redacted, one line)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Every kind was read."""
+        return not self.failed
+
+
+def _reason(exc: KindUnavailable) -> str:
+    text = " ".join(redact(exc.reason).split())
+    return text if len(text) <= _MAX_REASON_CHARS else text[: _MAX_REASON_CHARS - 3] + "..."
 
 
 def write_snapshot(
-    state: ClusterState, out: Path, kinds: list[str], *, name: str | None = None, labels: dict[str, str] | None = None
-) -> tuple[Path, list[str]]:
-    """Write ``kinds`` of ``state`` into ``out``; returns the folder and the kinds that failed."""
+    state: ClusterState,
+    out: Path,
+    kinds: list[str],
+    *,
+    name: str | None = None,
+    labels: dict[str, str] | None = None,
+    allow_partial: bool = False,
+) -> Capture:
+    """Write ``kinds`` of ``state`` into ``out`` and record in ``cluster.yaml`` what was and was not read."""
     out.mkdir(parents=True, exist_ok=True)
-    failed: list[str] = []
-    for kind in sorted(set(kinds)):
+    capture = Capture(out)
+    for kind in sorted({parse_kind(k).key for k in (*kinds, *_ALWAYS)}):
         ref = parse_kind(kind)
         if ref.key in _NEVER:
             continue
+        stale = out / f"{ref.group or 'core'}_{ref.version}_{ref.plural}.json"
         try:
             listed = state.fetch(ref)
         except KindUnavailable as exc:
-            failed.append(f"{ref.spec}: {exc.reason}")
+            capture.failed[ref.key] = _reason(exc)
+            stale.unlink(missing_ok=True)  # an earlier capture's file must not stand in for this one
             continue
+        capture.captured.append(ref.key)
         if not listed.served:
+            stale.unlink(missing_ok=True)
             continue
-        group = ref.group or "core"
         body = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": listed.items}
-        (out / f"{group}_{ref.version}_{ref.plural}.json").write_bytes(orjson.dumps(body))
-    meta: dict[str, object] = {"name": name or state.name, "captured": state.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        stale.write_bytes(orjson.dumps(body))
+    meta: dict[str, object] = {"name": name or state.name}
+    with contextlib.suppress(KindUnavailable):
+        meta["captured"] = state.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     with contextlib.suppress(KindUnavailable):
         meta["serverVersion"] = state.version.git_version
     if labels:
         meta["labels"] = labels
+    meta["kinds"] = capture.captured
+    if capture.failed:
+        meta["unreadable"] = dict(capture.failed)
+        meta["partial"] = allow_partial
     (out / "cluster.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-    return out, failed
+    return capture
 
 
 def write_live_snapshot(
-    context: str, out: Path, *, kubeconfig: list[Path] | None = None, name: str | None = None
-) -> Path:
+    context: str,
+    out: Path,
+    *,
+    kubeconfig: list[Path] | None = None,
+    name: str | None = None,
+    allow_partial: bool = False,
+) -> Capture:
     """Snapshot the cluster behind ``context``: every kind the built-in checks read."""
     from fleetcheck.state.live import LiveClusterState
 
@@ -73,9 +121,8 @@ def write_live_snapshot(
         )
     state = LiveClusterState(name or context, merged, context)
     try:
-        folder, failed = write_snapshot(state, out, load_catalog().kinds_read(), name=name or context)
+        return write_snapshot(
+            state, out, load_catalog().kinds_read(), name=name or context, allow_partial=allow_partial
+        )
     finally:
         state.close()
-    for line in failed:
-        print(f"fleetcheck: warning: not captured: {line}", file=sys.stderr)
-    return folder

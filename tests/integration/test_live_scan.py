@@ -112,12 +112,12 @@ def test_snapshot_round_trip_gives_identical_verdicts(
     copies = []
     for name in ("prod-a", "prod-b"):
         state = LiveClusterState(name, merged, name)
-        folder, failed = write_snapshot(
+        capture = write_snapshot(
             state, tmp_path / "copies" / name, ["namespaces", "resourcequotas", "limitranges", "pods"], name=name
         )
         state.close()
-        assert failed == []
-        copies.append(folder)
+        assert capture.failed == {}
+        copies.append(capture.folder)
 
     def verdicts(dirs: list[Path], out: Path) -> dict[tuple[str, str], tuple[str, list[str]]]:
         args = [str(QUOTA_CHECKS), "--report-dir", str(out)]

@@ -1,4 +1,8 @@
-"""A snapshot folder as a ClusterState: served or not, zero objects or not installed, and its version."""
+"""A snapshot folder as a ClusterState: served or not, zero objects or not installed, and its version.
+
+The builder writes a complete capture (an empty List for every kind it has no objects of, the CRDs
+included); what a snapshot does not hold is tested in test_snapshot_completeness.py.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ def _state(folder: Path) -> SnapshotClusterState:
     return SnapshotClusterState(load_snapshot(folder))
 
 
-def test_builtin_kind_without_a_file_is_served_and_empty(tmp_path: Path) -> None:
+def test_builtin_kind_with_an_empty_list_is_served_and_empty(tmp_path: Path) -> None:
     state = _state(write_snapshot(tmp_path / "s", [namespace("team-a")]))
     listed = state.fetch("limitranges")
     assert listed.served is True
@@ -27,13 +31,13 @@ def test_builtin_kind_without_a_file_is_served_and_empty(tmp_path: Path) -> None
     assert state.list("namespaces")[0]["metadata"]["name"] == "team-a"
 
 
-def test_custom_kind_without_crd_or_objects_is_not_served(tmp_path: Path) -> None:
+def test_custom_kind_without_crd_is_not_served_when_the_crds_were_captured(tmp_path: Path) -> None:
     state = _state(write_snapshot(tmp_path / "s", [namespace("team-a")]))
     assert state.serves("velero.io/v1 schedules") is False
     assert state.list("velero.io/v1 schedules") == []
 
 
-def test_custom_kind_with_crd_but_no_objects_is_served(tmp_path: Path) -> None:
+def test_custom_kind_with_crd_and_an_empty_list_is_served(tmp_path: Path) -> None:
     folder = write_snapshot(tmp_path / "s", [crd("velero.io", "schedules", "Schedule")])
     state = _state(folder)
     assert state.serves("schedules.velero.io") is True

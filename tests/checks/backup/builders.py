@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 import yaml
 
+from tests.builders import write_empty_lists
+
 Obj = dict[str, Any]
 
 #: The clusters' "now" (``captured`` in cluster.yaml).
@@ -260,6 +262,7 @@ def write_cluster(
     for stem, items in files.items():
         document = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
         (folder / f"{stem}.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    write_empty_lists(folder, objects)  # a real capture holds the kinds it found empty
     cluster = {"name": name, "captured": ts(captured), "serverVersion": "v1.31.4", "labels": labels or {"tier": "prod"}}
     (folder / "cluster.yaml").write_text(yaml.safe_dump(cluster, sort_keys=False), encoding="utf-8")
     return folder

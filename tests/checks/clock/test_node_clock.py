@@ -91,14 +91,17 @@ def test_cluster_without_ready_nodes_is_skipped(run_clock_checks: Any, snapshots
 def test_real_captures_from_the_corpus(run_clock_checks: Any, corpus: Path) -> None:
     """Sonobuoy captures declare no capture time, so node clocks cannot be judged: skip, never a guess.
 
-    (kind v1.21's newest timestamp is its own lease renewal; kubeadm v1.8 predates node Leases.)
+    (kind v1.21's newest timestamp is its own lease renewal.) The kubeadm v1.8 capture predates node
+    Leases: sonobuoy never listed them, so the snapshot does not hold them, and the check errors naming
+    the kind instead of deciding from Leases it was not given.
     """
     sonobuoy = corpus / "sonobuoy"
     verdicts = run_clock_checks(
         "--snapshot", str(sonobuoy / "kind-v1.21-quick"), "--snapshot", str(sonobuoy / "aws-kubeadm-v1.8")
     )
     assert verdicts.outcome(CODE, "kind-v1.21-quick") == "skip"
-    assert verdicts.outcome(CODE, "aws-kubeadm-v1.8") == "skip"
+    assert verdicts.outcome(CODE, "aws-kubeadm-v1.8") == "error"
+    assert "the snapshot holds no leases.coordination.k8s.io" in verdicts.message(CODE, "aws-kubeadm-v1.8")
     assert "declares no capture time" in verdicts.message(CODE, "kind-v1.21-quick")
 
 

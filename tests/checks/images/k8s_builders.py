@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.builders import write_empty_lists
+
 Obj = dict[str, Any]
 CREATED = "2026-10-01T08:00:00Z"
 CAPTURED = "2026-11-24T10:00:00Z"
@@ -405,6 +407,7 @@ def write_snapshot(
     for file_name, items in by_file.items():
         document = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
         (folder / f"{file_name}.json").write_text(json.dumps(document, indent=1))
+    write_empty_lists(folder, objects)  # a real capture holds the kinds it found empty
     meta: Obj = {"name": name, "captured": CAPTURED, "labels": labels or {}}
     if server_version is not None:
         meta["serverVersion"] = server_version

@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import yaml
 
+from tests.builders import write_empty_lists
+
 Obj = dict[str, Any]
 
 CAPTURED = datetime(2026, 11, 24, 10, 0, 0)
@@ -216,6 +218,7 @@ def write_cluster(root: Path, name: str, objects: list[Obj], labels: dict[str, s
     for stem, items in files.items():
         document = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
         (folder / f"{stem}.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    write_empty_lists(folder, [o for items in files.values() for o in items])  # a real capture holds empty kinds
     meta = {"name": name, "captured": _ts(CAPTURED), "serverVersion": "v1.31.4", "labels": labels or {"tier": "prod"}}
     (folder / "cluster.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
     return folder

@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.builders import write_empty_lists
+
 Obj = dict[str, Any]
 RBAC = "rbac.authorization.k8s.io"
 CAPTURED = "2026-11-24T10:00:00Z"
@@ -680,6 +682,7 @@ def write_snapshot(root: Path, name: str, objects: list[Obj], *, labels: dict[st
     for file_name, items in by_kind.items():
         document = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
         (folder / f"{file_name}.json").write_text(json.dumps(document, indent=1))
+    write_empty_lists(folder, objects)  # a real capture holds the kinds it found empty
     info = {"name": name, "captured": CAPTURED, "serverVersion": "v1.31.4", "labels": labels or {}}
     (folder / "cluster.yaml").write_text(yaml.safe_dump(info))
     return folder

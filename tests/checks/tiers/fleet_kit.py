@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.builders import write_empty_lists
+
 Obj = dict[str, Any]
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -485,6 +487,7 @@ def write_snapshot(
     for kind, group in by_kind.items():
         doc = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": group}
         (folder / f"{KINDS[kind][1]}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    write_empty_lists(folder, items)  # a real capture holds the kinds it found empty
     info: Obj = {"name": folder.name}
     if captured is not None:
         info["captured"] = captured
