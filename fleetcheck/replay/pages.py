@@ -191,11 +191,15 @@ class ClusterPages:
         forbidden: dict[tuple[str, str, str], ResourceRef],
         resource_version: str,
         server_version: Obj,
+        withheld_because: Mapping[tuple[str, str, str], str] | None = None,
     ) -> None:
         self.name = name
         self.kinds = kinds
-        #: resources listed in discovery whose objects are withheld (Secrets): answered 403
+        #: resources listed in discovery whose objects are withheld (Secrets; kinds the snapshot could not
+        #: capture or does not hold): answered 403, so a live scan of the replay errors instead of reading "none"
         self.forbidden = forbidden
+        #: why each forbidden resource is withheld (the 403's message); Secrets when absent
+        self.withheld_because = dict(withheld_because or {})
         self.resource_version = resource_version
         self.server_version = server_version
 
@@ -425,11 +429,17 @@ def build_cluster_pages(
     kinds: dict[tuple[str, str, str], KindPages] = {}
     forbidden: dict[tuple[str, str, str], ResourceRef] = {}
     newest = 0
+    withheld_because: dict[tuple[str, str, str], str] = {}
     for key, resource in _served_resources(snapshot).items():
         ref = resource.ref
         address = (ref.group, ref.version, ref.plural)
         if key == _SECRETS_KEY and not serve_secrets:
             forbidden[address] = ref
+            continue
+        reason = _withheld_reason(snapshot, key)
+        if reason is not None:
+            forbidden[address] = ref
+            withheld_because[address] = reason
             continue
         pages, kind_newest = _render_kind(ref, resource.objects, rebase)
         kinds[address] = pages
@@ -440,4 +450,19 @@ def build_cluster_pages(
         forbidden=forbidden,
         resource_version=str(newest or 1),
         server_version=_default_server_version(snapshot.server_version),
+        withheld_because=withheld_because,
     )
+
+
+def _withheld_reason(snapshot: Snapshot, key: str) -> str | None:
+    """Why the replay must not answer ``key`` with a list: the capture could not read it, or never tried.
+
+    Only snapshots loaded from a folder are judged by what they hold (one built in memory holds
+    what it was given): a kind the folder holds no file for, and no ``cluster.yaml`` entry, is
+    unknown, and an empty list would tell the scan "none".
+    """
+    if key in snapshot.unreadable:
+        return f"the snapshot could not capture it: {snapshot.unreadable[key]}"
+    if snapshot.path is not None and not snapshot.holds(key):
+        return "the snapshot holds no such objects (it was not captured)"
+    return None

@@ -217,7 +217,8 @@ class ClusterAPI:
         address = (group, version, plural)
         forbidden = self.pages.forbidden.get(address)
         if forbidden is not None:
-            return self._forbidden(forbidden, "get" if name else "list", namespace)
+            reason = self.pages.withheld_because.get(address)
+            return self._forbidden(forbidden, "get" if name else "list", namespace, reason)
         kind = self.pages.kinds.get(address)
         if kind is None:
             return _not_found()
@@ -235,12 +236,12 @@ class ClusterAPI:
             return self._get(kind, namespace, name, table, query, now)
         return self._list(kind, namespace, query, table, now)
 
-    def _forbidden(self, ref: ResourceRef, verb: str, namespace: str | None) -> Reply:
+    def _forbidden(self, ref: ResourceRef, verb: str, namespace: str | None, reason: str | None = None) -> Reply:
         scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        why = reason or "the replay server withholds Secrets unless started with serve_secrets"
         message = (
             f'{ref.plural} is forbidden: User "system:serviceaccount:fleetcheck:replay" cannot {verb} '
-            f'resource "{ref.plural}" in API group "{ref.group}" {scope} (the replay server withholds '
-            "Secrets unless started with serve_secrets)"
+            f'resource "{ref.plural}" in API group "{ref.group}" {scope} ({why})'
         )
         return status_reply(
             403, message, details={"group": ref.group, "kind": ref.plural} if ref.group else {"kind": ref.plural}
