@@ -129,6 +129,9 @@ class ClusterEntry(BaseModel):
     notes: tuple[str, ...] = ()
     #: credentials a source read from a Secret: in memory only, never dumped, printed or logged
     credentials: MergedKubeconfig | None = Field(default=None, exclude=True, repr=False)
+    #: where each label and declared fact came from (``labels.tier`` -> ``cluster.yaml``, ``facts.oidc_issuer`` ->
+    #: ``fleet file``), for ``fleetcheck clusters``; keys absent here came from the one place the entry was made
+    origins: dict[str, str] = Field(default_factory=dict)
 
     def merged_kubeconfig(self) -> MergedKubeconfig:
         """The credentials to reach it: a source's in-memory kubeconfig, else its kubeconfig files merged."""
@@ -258,9 +261,50 @@ def _from_snapshots(dirs: list[Path], profile: str) -> Fleet:
             )
         seen[name] = folder
         entries.append(
-            ClusterEntry(name=name, snapshot=str(folder), labels=dict(meta.labels), profile=profile, source="snapshot")
+            ClusterEntry(
+                name=name,
+                snapshot=str(folder),
+                labels=dict(meta.labels),
+                facts=meta.facts,
+                profile=profile,
+                source="snapshot",
+            )
         )
     return Fleet(clusters=tuple(entries), source="snapshots", default_profile=profile)
+
+
+#: one layer of what is known of a cluster: where it is written, its labels, its declared facts
+Layer = tuple[str, Mapping[str, str], DeclaredFacts]
+
+
+def merge_layers(layers: list[Layer]) -> tuple[dict[str, str], DeclaredFacts, dict[str, str]]:
+    """Labels and declared facts merged key by key, later layers winning, with where each key came from.
+
+    A snapshot listed in a fleet file is described twice: by its own ``cluster.yaml`` (labels and
+    facts captured with it) and by the fleet file's entry. Neither replaces the other as a whole
+    (the fleet file naming only ``profile`` must not drop the owner, tier and expiry the capture
+    recorded); per key, the fleet file's entry wins over ``cluster.yaml``, which wins over the fleet
+    file's ``defaults``.
+    """
+    labels: dict[str, str] = {}
+    facts: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for where, layer_labels, layer_facts in layers:
+        for key, value in layer_labels.items():
+            labels[key] = value
+            origins[f"labels.{key}"] = where
+        for key, value in layer_facts.model_dump(exclude_none=True).items():
+            facts[key] = value
+            origins[f"facts.{key}"] = where
+    return labels, DeclaredFacts(**facts), origins
+
+
+def _cluster_file_layer(folder: Path) -> list[Layer]:
+    """The labels and facts a snapshot's own ``cluster.yaml`` declares (none when it has no such file)."""
+    from fleetcheck.state.snapshot import read_cluster_file  # local: the registry does not need the loader
+
+    meta = read_cluster_file(folder)
+    return [(f"{folder.name}/cluster.yaml", meta.labels, meta.facts)]
 
 
 def _from_file(path: Path, profile_override: str | None) -> Fleet:
@@ -308,14 +352,22 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
                     f"folder {folder} not found",
                     "point 'snapshot' at a folder of kubectl output",
                 )
+            layers = [
+                ("fleet file defaults", spec.defaults.labels, DeclaredFacts()),
+                *_cluster_file_layer(folder),
+                (source if source_labels else "", source_labels, DeclaredFacts()),
+                (f"fleet file {where}", cluster.labels, cluster.facts),
+            ]
+            merged_labels, merged_facts, origins = merge_layers(layers)
             entries.append(
                 ClusterEntry(
                     name=cluster.name,
                     snapshot=str(folder),
                     profile=profile,
-                    labels=labels,
-                    facts=cluster.facts,
+                    labels=merged_labels,
+                    facts=merged_facts,
                     source=source,
+                    origins=origins,
                 )
             )
             continue

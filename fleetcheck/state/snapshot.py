@@ -33,7 +33,7 @@ from fleetcheck.kinds import (
     parse_kind,
     ref_for_object,
 )
-from fleetcheck.registry.fleet import labels_to_str
+from fleetcheck.registry.fleet import DeclaredFacts, labels_to_str
 from fleetcheck.registry.yamlfile import AliasBombError, config_error_from_validation, expanded_node_count
 from fleetcheck.state.snapshot_coverage import apply_declared_kinds, apply_layout, kind_key
 from fleetcheck.state.snapshot_model import Snapshot
@@ -129,6 +129,8 @@ class ClusterFile(BaseModel):
     unreadable: dict[str, str] = Field(default_factory=dict, max_length=_MAX_LISTED_KINDS)
     #: the capture was accepted incomplete (``fleetcheck snapshot --allow-partial``)
     partial: bool = False
+    #: facts the API cannot show (a managed control plane's OIDC issuer ...); a fleet file's entry wins per key
+    facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
 
     #: as in the fleet file: ``expires: 2027-01-01`` and ``tier: 1`` are labels, not type errors
     _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
@@ -387,6 +389,7 @@ _FIELD_FIXES = {
     "unreadable": "map each kind not captured to the reason, e.g. {pods: '403 Forbidden'}",
     "name": "give the cluster a name of 1 to 253 characters",
     "partial": "write partial: true or partial: false",
+    "facts": "declare facts as in a fleet file's cluster entry, e.g. {oidc_issuer: https://idp.example.com}",
 }
 
 
