@@ -77,6 +77,34 @@ def _wrong_token(doc: dict) -> None:
             entry["user"]["token"] = "wrong-token-for-the-matrix"
 
 
+def _user_of_prod_b(doc: dict) -> dict:
+    user = next(ctx["context"]["user"] for ctx in doc["contexts"] if ctx["name"] == "prod-b")
+    return next(entry for entry in doc["users"] if entry["name"] == user)
+
+
+def _hanging_exec_plugin(_server: ReplayServer, kubeconfig: Path) -> None:
+    """prod-b's credentials come from an exec plugin that never answers (an EKS/GKE/AKS-style plugin stuck)."""
+    plugin = kubeconfig.parent / "stuck-plugin"
+    plugin.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")
+    plugin.chmod(0o755)
+
+    def edit(doc: dict) -> None:
+        entry = _user_of_prod_b(doc)
+        entry["user"] = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "command": str(plugin),
+                "interactiveMode": "Never",
+            }
+        }
+
+    _edit_kubeconfig(edit)(_server, kubeconfig)
+
+
+def _missing_token_file(doc: dict) -> None:
+    _user_of_prod_b(doc)["user"] = {"tokenFile": "/nonexistent/fleetcheck/token"}
+
+
 CASES = [
     Case("connection refused", _edit_kubeconfig(_refuse), ALL, "cannot connect"),
     Case("TLS failure (wrong CA)", _edit_kubeconfig(_wrong_ca), ALL, "TLS"),
@@ -101,6 +129,8 @@ CASES = [
         ("FC-QUOTA-001", "FC-QUOTA-002"),
         "invalid JSON",
     ),
+    Case("exec plugin hangs", _hanging_exec_plugin, ALL, "timed out after 2 s"),
+    Case("tokenFile missing", _edit_kubeconfig(_missing_token_file), ALL, "tokenFile"),
     Case(
         "continue token expires (410)",
         _fault(path=r"/namespaces$", gone_after_pages=1),
@@ -150,6 +180,8 @@ def _scan(
         "20",
         "--page-size",
         "3",
+        "--exec-timeout",
+        "2",
     )  # small pages: lists span several pages (the 410 case)
     elapsed = time.monotonic() - started
     doc = json.loads((tmp / "r" / "results.json").read_text())
