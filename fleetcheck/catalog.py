@@ -102,7 +102,7 @@ class CheckSpec:
             why=self.docs.why,
             fix=self.docs.fix,
             references=self.docs.references,
-            file=report_path(self.path),  # type: ignore[call-arg]  # an extra field of CheckInfo (extra="allow")
+            file=report_path(self.path),  # an extra field of CheckInfo (extra="allow")
         )
 
     def default_settings(self) -> BaseModel | None:

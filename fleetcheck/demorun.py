@@ -118,11 +118,15 @@ def caught_plants(
     return caught, missed
 
 
-def run_demo(workdir: Path, report_dir: Path, *, small: bool = False) -> int:
-    """Generate, serve, scan, and report what was caught; 0 when the scan ran and caught every plant."""
+def run_demo(workdir: Path, report_dir: Path, *, small: bool = False, extra_checks: tuple[str, ...] = ()) -> int:
+    """Generate, serve, scan, and report what was caught; 0 when the scan ran and caught every plant.
+
+    ``extra_checks``: folders of the user's own checks, run against the demo
+    fleet beside the built-in ones (a check author's first try-out).
+    """
     from fleetcheck.demo.generate import demo_fleet_spec, generate_fleet
     from fleetcheck.replay import ReplayProcess
-    from fleetcheck.runner import DocumentCatcher, pytest_args_for
+    from fleetcheck.runner import DocumentCatcher, incomplete_note, pytest_args_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     fleet_root = workdir / "snapshots"
@@ -142,11 +146,15 @@ def run_demo(workdir: Path, report_dir: Path, *, small: bool = False) -> int:
             profile=None,
             clusters=(),
             report_dir=report_dir,
-            passthrough=["-q", "-p", "no:randomly"],
+            extra_checks=extra_checks,
+            passthrough=["-p", "no:randomly"],
         )
         catcher = DocumentCatcher()
         ret = pytest.main(args, plugins=[catcher])
     doc = catcher.document
+    if catcher.interrupt_exit is not None:  # a partial scan proves nothing about the plants: no "N of N caught"
+        print(f"fleetcheck demo: {incomplete_note(doc)}", file=sys.stderr)
+        return catcher.interrupt_exit
     if doc is None:
         print(f"fleetcheck demo: the scan produced no results (pytest exit {int(ret)})", file=sys.stderr)
         return 3
@@ -161,8 +169,4 @@ def run_demo(workdir: Path, report_dir: Path, *, small: bool = False) -> int:
     print(f"planted gotchas caught: {len(caught)} of {len(caught) + len(missed)} (among the checks that ran)")
     for plant in missed:
         print(f"  MISSED {plant['cluster']} {plant['code']} {plant.get('object', '')}", file=sys.stderr)
-    print(
-        f"reports: {report_dir}/scorecard.html, {report_dir}/junit.xml, {report_dir}/results.json, "
-        f"{report_dir}/metrics.prom"
-    )
     return 0 if not missed else 1

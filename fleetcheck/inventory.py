@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fleetcheck.kinds import ResourceRef
+from fleetcheck.redact import redact
 from fleetcheck.registry.fleet import ClusterEntry, load_fleet
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
 
@@ -28,6 +29,8 @@ def probe_cluster(entry: ClusterEntry, timeout: float) -> tuple[str, str]:
             if isinstance(meta.server_version, str)
             else ((meta.server_version or {}).get("gitVersion", "?"))
         )
+        if meta.server_version is None:
+            version = _recorded_version(Path(entry.snapshot))
         return "snapshot", str(version or "?")
     from fleetcheck.errors import ConfigError
     from fleetcheck.state.live import LiveClusterState, LiveOptions
@@ -52,6 +55,27 @@ def probe_cluster(entry: ClusterEntry, timeout: float) -> tuple[str, str]:
         state.close()
 
 
+#: a serverversion.json larger than this is not a /version object
+_VERSION_FILE_BYTES = 64 * 1024
+
+
+def _recorded_version(root: Path) -> str | None:
+    """The gitVersion in a snapshot's ``serverversion.json`` (sonobuoy, or ``kubectl version -o json``), if any."""
+    import json
+
+    path = root / "serverversion.json"
+    try:
+        if not path.is_file() or path.stat().st_size > _VERSION_FILE_BYTES:
+            return None
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("serverVersion"), dict):
+        doc = doc["serverVersion"]
+    version = doc.get("gitVersion") if isinstance(doc, dict) else None
+    return redact(str(version))[:64] if isinstance(version, str) and version else None
+
+
 def print_clusters(
     fleet_file: str | None,
     snapshots: list[str],
@@ -60,19 +84,34 @@ def print_clusters(
     timeout: float,
     export_kubeconfig: Path | None = None,
     check_access: bool = False,
+    output_format: str = "table",
 ) -> int:
     """Print one line per cluster: name, source, profile, server, reachability, version; then the notes.
 
     With ``export_kubeconfig``, also write a kubeconfig with one context per
     cluster (mode 0600): the only way credentials read from a source reach a disk.
+    ``output_format="json"`` prints the clusters as one JSON array instead.
     """
     fleet = load_fleet(fleet_file, snapshots=list(snapshots) or None, profile=profile)
     with ThreadPoolExecutor(max_workers=8) as pool:
         probes = list(pool.map(lambda e: probe_cluster(e, timeout), fleet.clusters))
-    print(f"{'NAME':<24} {'SOURCE':<22} {'PROFILE':<10} {'VERSION':<12} {'STATUS':<12} SERVER")
-    for entry, (status, version) in zip(fleet.clusters, probes, strict=True):
-        where = entry.server or entry.snapshot or ""
-        print(f"{entry.name:<24} {entry.source[:22]:<22} {entry.profile[:10]:<10} {version:<12} {status:<12} {where}")
+    rows = [
+        (entry.name, redact(entry.source), entry.profile, version, status, redact(entry.server or entry.snapshot or ""))
+        for entry, (status, version) in zip(fleet.clusters, probes, strict=True)
+    ]
+    if output_format == "json":
+        import orjson
+
+        keys = ("name", "source", "profile", "version", "status", "server")
+        payload = [
+            dict(zip(keys, row, strict=True)) | {"notes": entry.notes}
+            for row, entry in zip(rows, fleet.clusters, strict=True)
+        ]
+        print(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    from fleetcheck.reports.terminal import render_table, stdout_width
+
+    print(render_table(("NAME", "SOURCE", "PROFILE", "VERSION", "STATUS", "SERVER"), rows, width=stdout_width()))
     noted = [entry for entry in fleet.clusters if entry.notes]
     if noted:
         print("\nnotes:")

@@ -84,5 +84,13 @@ def merge_documents(docs: list[ResultsDocument], sources: list[Path] | None = No
         clusters=[c.model_copy() for c in clusters],
         results=results,
         checks=dict(sorted(checks.items())),
+        # one interrupted shard makes the merged run incomplete
+        complete=all(d.complete for d in docs),
+        decided=sum(d.decided for d in docs),
+        planned=None if any(d.planned is None for d in docs) else sum(d.planned or 0 for d in docs),
+        incomplete_reason="; ".join(
+            f"{n}: {d.incomplete_reason}" for d, n in zip(docs, names, strict=True) if not d.complete
+        )
+        or None,
         **extra,
     )

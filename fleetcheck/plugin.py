@@ -15,8 +15,13 @@ kinds the check declared it reads, so a forbidden kind errors at setup;
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import signal
+import sys
+import time
 import warnings
+from collections import Counter
 from collections.abc import Generator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,11 +31,13 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
+from fleetcheck.budget import DEFAULT_CHECK_TIMEOUT, check_budget, ledger_of
 from fleetcheck.catalog import CheckSpec, spec_of
 from fleetcheck.errors import EXIT_CONFIG, ConfigError, FleetcheckError
-from fleetcheck.outcomes import CheckFailed
+from fleetcheck.outcomes import CheckFailed, bounded_message
+from fleetcheck.redact import redact
 from fleetcheck.registry.profile import Profile
-from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
+from fleetcheck.results import CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.runstate import RunOptions, RunState, parse_shard
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
 from fleetcheck.view import ClusterView, FleetView
@@ -42,11 +49,81 @@ RECORD_ATTR = "fleetcheck_record"
 _RUN_KEY = pytest.StashKey[RunState]()
 _RECORDS_KEY = pytest.StashKey[list[ResultRecord]]()
 _STARTED_KEY = pytest.StashKey[str]()
+#: why the session stopped before deciding every case (set on Ctrl-C / SIGTERM)
+_INTERRUPTED_KEY = pytest.StashKey[str]()
+#: the check cases collected in this process (unknown on an xdist controller)
+_PLANNED_KEY = pytest.StashKey[int]()
+_PLANNED_BY_CLUSTER_KEY = pytest.StashKey[dict[str, int]]()
+
+
+def _report_formats(value: str) -> tuple[str, ...]:
+    """``--report-formats`` parsed (imported only when the option is given); a bad name is a usage error."""
+    import argparse
+
+    from fleetcheck.reports import parse_report_formats
+
+    try:
+        return parse_report_formats(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.one_line()) from None
+
+
+#: the prefix of every pytest spelling of fleetcheck's options (``--profile`` is also pytest-profiling's)
+OPTION_PREFIX = "--fleetcheck-"
+_LEGACY: list[tuple[str, dict[str, Any]]] = []
+
+
+class _PrefixedGroup:
+    """Registers ``--X`` as ``--fleetcheck-X`` (same ``dest``), and remembers ``--X`` as a legacy spelling.
+
+    ``fleetcheck run`` keeps the short names (it translates them); under
+    plain pytest the short spelling is added later, only where no other
+    plugin took it (:func:`pytest_load_initial_conftests`).
+    """
+
+    def __init__(self, group: pytest.OptionGroup) -> None:
+        self._group = group
+
+    def addoption(self, name: str, **attrs: Any) -> None:
+        """Add the prefixed option; keep the short one for later."""
+        short = name.removeprefix("--")
+        # its own dest too: pytest-profiling's ``--profile`` stores into ``profile``
+        attrs.setdefault("dest", "fleetcheck_" + short.replace("-", "_"))
+        self._group.addoption(OPTION_PREFIX + short, **attrs)
+        _LEGACY.append((name, attrs))
+
+
+def _taken_names(parser: pytest.Parser) -> set[str] | None:
+    """Every option string registered so far, or None when pytest's parser cannot be read."""
+    try:
+        groups = [parser._anonymous, *parser._groups]  # no public listing of another plugin's options
+        return {opt_name for group in groups for option in group.options for opt_name in option.names()}
+    except AttributeError:
+        return None
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Add the short spellings (``--profile``, ``--snapshot`` ...) that no other installed plugin registered.
+
+    Entry-point and ``-p`` plugins have registered their options by now, so a
+    short name another plugin owns is left to it (pytest-profiling keeps
+    ``--profile``; use ``--fleetcheck-profile``) instead of crashing pytest.
+    """
+    taken = _taken_names(parser)
+    if taken is None:
+        return
+    group = parser.getgroup("fleetcheck")
+    for name, attrs in _LEGACY:
+        if name not in taken:
+            help_text = f"short for {OPTION_PREFIX}{name.removeprefix('--')}"
+            group.addoption(name, **{**attrs, "help": help_text})
+            taken.add(name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Fleetcheck's options (also accepted by ``fleetcheck run``)."""
-    group = parser.getgroup("fleetcheck", "fleet conformance checks")
+    """Fleetcheck's options, spelt ``--fleetcheck-NAME`` under pytest (``fleetcheck run`` takes ``--NAME``)."""
+    _LEGACY.clear()
+    group = _PrefixedGroup(parser.getgroup("fleetcheck", "fleet conformance checks"))
     group.addoption("--fleet", metavar="FILE", help="fleet file (default: every context of $KUBECONFIG)")
     group.addoption(
         "--snapshot", action="append", default=[], metavar="DIR", help="scan snapshot folders as the fleet (repeatable)"
@@ -62,11 +139,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
     group.addoption("--no-reports", action="store_true", help="write no report files")
     group.addoption(
+        "--report-formats",
+        type=_report_formats,
+        default=None,
+        metavar="LIST",
+        help="comma-separated: json,junit,html,metrics,sarif,policyreport,markdown (default: all; json always)",
+    )
+    group.addoption(
         "--cluster-timeout",
         type=float,
         default=120.0,
         metavar="S",
-        help="wall-clock budget for one cluster's API reads; past it the cluster's remaining checks error",
+        help="time budget for one cluster's API reads and check bodies; past it the cluster's remaining checks error",
+    )
+    group.addoption(
+        "--check-timeout",
+        type=float,
+        default=DEFAULT_CHECK_TIMEOUT,
+        metavar="S",
+        help=f"time budget for one check body (default {DEFAULT_CHECK_TIMEOUT:g}; 0: none); past it the check errors",
     )
     group.addoption("--pushgateway", metavar="URL", help="push metrics.prom to this Prometheus Pushgateway")
     group.addoption("--page-size", type=int, default=500, metavar="N", help="objects per list page (default 500)")
@@ -74,11 +165,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
     group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
     group.addoption(
+        "--exec-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds a kubeconfig exec credential plugin may take (default 30); past it that cluster's checks error",
+    )
+    group.addoption(
         "--fetch-workers",
         type=int,
         default=16,
         metavar="N",
         help="clusters listed at once (default 16); a serial run lists every selected cluster up front",
+    )
+    group.addoption(
+        "--reference-cluster",
+        metavar="NAME",
+        help="compare every fleet check with this cluster (unless the profile declares the standard)",
     )
     group.addoption(
         "--full-objects",
@@ -91,18 +194,21 @@ def pytest_configure(config: pytest.Config) -> None:
     """Create the run state; nothing is loaded until a check asks for a cluster."""
     config.addinivalue_line("markers", "fleetcheck(code): a fleetcheck check (set by @fleetcheck.check)")
     options = RunOptions(
-        fleet_file=config.getoption("fleet"),
-        snapshots=tuple(config.getoption("snapshot") or ()),
-        profile=config.getoption("profile"),
-        cluster_globs=tuple(config.getoption("cluster") or ()),
-        report_dir=Path(config.getoption("report_dir")),
-        connect_timeout=config.getoption("connect_timeout"),
-        read_timeout=config.getoption("read_timeout"),
-        cluster_timeout=config.getoption("cluster_timeout"),
-        page_size=config.getoption("page_size"),
-        shard=parse_shard(config.getoption("shard")) if config.getoption("shard") else None,
-        prefetch_workers=max(1, config.getoption("fetch_workers")),
-        slim_objects=not config.getoption("full_objects"),
+        fleet_file=config.getoption("fleetcheck_fleet"),
+        snapshots=tuple(config.getoption("fleetcheck_snapshot") or ()),
+        profile=config.getoption("fleetcheck_profile"),
+        cluster_globs=tuple(config.getoption("fleetcheck_cluster") or ()),
+        report_dir=Path(config.getoption("fleetcheck_report_dir")),
+        connect_timeout=config.getoption("fleetcheck_connect_timeout"),
+        read_timeout=config.getoption("fleetcheck_read_timeout"),
+        cluster_timeout=config.getoption("fleetcheck_cluster_timeout"),
+        check_timeout=config.getoption("fleetcheck_check_timeout") or None,
+        exec_timeout=config.getoption("fleetcheck_exec_timeout"),
+        page_size=config.getoption("fleetcheck_page_size"),
+        shard=parse_shard(config.getoption("fleetcheck_shard")) if config.getoption("fleetcheck_shard") else None,
+        prefetch_workers=max(1, config.getoption("fleetcheck_fetch_workers")),
+        slim_objects=not config.getoption("fleetcheck_full_objects"),
+        reference_cluster=config.getoption("fleetcheck_reference_cluster"),
     )
     config.stash[_RUN_KEY] = RunState(options)
     config.stash[_RECORDS_KEY] = []
@@ -153,8 +259,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("cluster", params, indirect=True)
 
 
+@pytest.hookimpl(trylast=True)  # after any reordering plugin (pytest-randomly): its order is kept per cluster
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop checks no selected cluster runs (their empty parameter set would show as a skip)."""
+    """Drop checks no selected cluster runs, and run the cases cluster by cluster.
+
+    An empty parameter set (no cluster's profile selects the check) would
+    show as a skip. Grouping by cluster (a stable sort, in fleet order, in
+    the check cases' own slots) lets each cluster finish, and report its
+    progress line, long before the scan does.
+    """
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
@@ -169,6 +282,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    slots = [i for i, item in enumerate(items) if _cluster_of(item) is not None]
+    if slots:
+        order = {name: i for i, name in enumerate(_run(config).fleet.names())}
+        cases = sorted((items[i] for i in slots), key=lambda item: order.get(_cluster_of(item) or "", 1 << 30))
+        for slot, item in zip(slots, cases, strict=True):
+            items[slot] = item
 
 
 def _cluster_of(item: pytest.Item) -> str | None:
@@ -253,7 +372,23 @@ def settings(request: pytest.FixtureRequest, cluster: ClusterView) -> BaseModel 
         raise FleetcheckError(exc.one_line()) from None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Run a check's body under its time budget, charged to its cluster (:mod:`fleetcheck.budget`)."""
+    name = _cluster_of(item)
+    spec = spec_of(getattr(item, "function", None))
+    if name is None or spec is None:
+        return (yield)
+    run = _run(item.config)
+    api_seconds = float(getattr(run.state(name), "request_seconds", 0.0) or 0.0)
+    with check_budget(
+        ledger_of(item.config), name, spec.code, run.options.check_timeout, run.options.cluster_timeout, api_seconds
+    ):
+        return (yield)
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
+    """The reason pytest recorded for a skip, raw (``_record_for`` redacts and cleans it)."""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         reason = str(longrepr[2])
@@ -280,6 +415,10 @@ def _apply_waivers(record: ResultRecord, profile: Profile, today: date) -> Resul
                 record.objects = left
                 record.message += f" ({len(left)} objects not covered by the waiver for {pattern})"
                 continue
+            unseen = int(getattr(record, "objects_total", 0) or 0) - len(record.objects)
+            if unseen > 0:  # objects past the cap were never listed: the waiver cannot be shown to cover them
+                record.message += f" ({unseen:,} objects past the list cap not matched against the waiver {pattern})"
+                continue
         record.outcome = "waived"
         record.waiver = {**info, "status": "active"}
         return record
@@ -303,6 +442,8 @@ def _record_for(
         exc = call.excinfo.value if call.excinfo is not None else None
         if isinstance(exc, CheckFailed):
             outcome, message, objects = "fail", exc.message, exc.objects
+            if exc.objects_total > len(objects):
+                extra["objects_total"] = exc.objects_total
         elif isinstance(exc, AssertionError) and report.when == "call":
             outcome, message = "fail", str(exc).split("\nassert ")[0].strip() or "assertion failed"
         elif isinstance(exc, KindUnavailable | FleetcheckError):
@@ -312,13 +453,17 @@ def _record_for(
         else:
             outcome = "error"
             message = f"internal error in {spec.code}: {type(exc).__name__}: {exc}" if exc else "unknown error"
+    # the one place cluster text enters a verdict: every report and the terminal show only what passed here
+    message = bounded_message(message)  # redacted first, then cut
+    objects = [redact(o) for o in objects]
     state = run.state(cluster_name)
     extra["server_version"] = None
     if not extra.get("unreachable"):
         with warnings.catch_warnings():  # a report hook must not turn a transport warning into an INTERNALERROR
             warnings.simplefilter("ignore")
             with contextlib.suppress(FleetcheckError):
-                extra["server_version"] = state.version.git_version
+                version = state.version.git_version
+                extra["server_version"] = redact(version) if isinstance(version, str) else version
     record = ResultRecord(
         cluster=cluster_name,
         code=spec.code,
@@ -351,7 +496,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         record = _record_for(item, call, report, spec, str(callspec.params["cluster"]))
         setattr(report, RECORD_ATTR, record.model_dump_json())
-        if record.outcome == "waived":
+        if record.outcome == "skip" and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+            # ``pytest -rA`` prints this reason: the record's text (redacted), without control characters
+            path, line, _ = report.longrepr
+            report.longrepr = (str(path), int(line or 0), "Skipped: " + clean_text(record.message))
+        elif record.outcome == "waived":
             # accepted by a waiver: pytest counts it as skipped, with the waiver's reason
             waiver = record.waiver or {}
             report.outcome = "skipped"
@@ -363,7 +512,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         elif record.outcome in ("fail", "error"):
             # a verdict, not a crash: show the finding instead of a traceback
             report.longrepr = clean_text(f"{spec.code} [{record.cluster}] {record.outcome}: {record.message}")
+    # captured output and logs pytest may print (``-rA``, failures) pass the same redaction
+    report.sections = [(title, redact(content)) for title, content in report.sections]
     return report
+
+
+#: outcome -> the word pytest shows for a check's case (``-v`` lines, ``-r`` summary): pytest's own words
+_WORDS = {"pass": "PASSED", "fail": "FAILED", "error": "ERROR", "skip": "SKIPPED", "waived": "SKIPPED"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """A check's deciding report: pytest's own category (so its counts hold), no progress dot.
+
+    fleetcheck prints a line per cluster instead of the dots, and under
+    ``--tb=no`` (how ``fleetcheck run`` calls pytest) each finding once.
+    """
+    payload = getattr(report, RECORD_ATTR, None)
+    if not payload:
+        return None
+    if report.passed:
+        category = "passed"
+    elif report.skipped:
+        category = "skipped"
+    else:
+        category = "failed" if report.when == "call" else "error"
+    word = _WORDS.get(str(orjson.loads(payload).get("outcome", "")), "ERROR")
+    return category, "", word
 
 
 class RecordCollector:
@@ -371,12 +546,58 @@ class RecordCollector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self._left: dict[str, int] | None = None
+        self._mine: dict[str, list[ResultRecord]] = {}
+        self._mark = time.monotonic()  # when the previous cluster finished (cases run cluster by cluster)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect records on the controller (or the only process); xdist brings workers' reports here."""
         payload = getattr(report, RECORD_ATTR, None)
         if payload:
-            self.config.stash[_RECORDS_KEY].append(ResultRecord.model_validate(orjson.loads(payload)))
+            record = ResultRecord.model_validate(orjson.loads(payload))
+            self.config.stash[_RECORDS_KEY].append(record)
+            self._progress(record)
+
+    def _progress(self, record: ResultRecord) -> None:
+        """A line when a cluster's last case is decided (serial runs, which know each cluster's cases)."""
+        if self._left is None:
+            planned: dict[str, int] | None = self.config.stash.get(_PLANNED_BY_CLUSTER_KEY, None)
+            self._left = dict(planned or {})
+        if record.cluster not in self._left:
+            return
+        self._mine.setdefault(record.cluster, []).append(record)
+        self._left[record.cluster] -= 1
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self._left[record.cluster] == 0 and reporter is not None and self.config.get_verbosity() >= -1:
+            from fleetcheck.reports.terminal import progress_line
+
+            records = self._mine.pop(record.cluster)
+            started, self._mark = self._mark, time.monotonic()
+            reporter.write_line(progress_line(record.cluster, records, self._mark - started))
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, or a signal ``fleetcheck run`` turned into one: the reports will say the run is incomplete."""
+        if isinstance(excinfo.value, KeyboardInterrupt):  # not ``pytest.exit`` (a configuration error)
+            signum = getattr(excinfo.value, "signum", None)
+            name = signal.Signals(signum).name if isinstance(signum, int) else "SIGINT (Ctrl-C)"
+            self.config.stash[_INTERRUPTED_KEY] = f"interrupted by {name}"
+
+
+def _completeness(session: pytest.Session, decided: int) -> dict[str, Any]:
+    """``complete``, ``decided``, ``planned`` and ``incomplete_reason`` of the results document.
+
+    A run is complete when nothing stopped it early (a signal, ``-x`` /
+    ``--maxfail``) and, where this process collected the cases, each one
+    reached a verdict.
+    """
+    config = session.config
+    planned = config.stash.get(_PLANNED_KEY, None)
+    reason = config.stash.get(_INTERRUPTED_KEY, None)
+    if reason is None and (session.shouldfail or session.shouldstop):
+        reason = f"stopped early: {session.shouldfail or session.shouldstop}"
+    if reason is None and planned is not None and decided < planned:
+        reason = f"{planned - decided} of {planned} cases gave no verdict"
+    return {"complete": reason is None, "decided": decided, "planned": planned, "incomplete_reason": reason}
 
 
 def build_document(config: pytest.Config) -> ResultsDocument | None:
@@ -387,7 +608,7 @@ def build_document(config: pytest.Config) -> ResultsDocument | None:
     run = _run(config)
     order = {name: i for i, name in enumerate(run.fleet.names())}
     records = sorted(records, key=lambda r: (order.get(r.cluster, 1 << 30), r.code))
-    checks = {s.code: s.info() for s in _specs(config)}
+    checks = _catalog(config, {r.code for r in records})
     clusters = []
     for entry in run.fleet.clusters:
         mine = [r for r in records if r.cluster == entry.name]
@@ -398,15 +619,24 @@ def build_document(config: pytest.Config) -> ResultsDocument | None:
         unreachable = bool(decided) and all(getattr(r, "unreachable", False) for r in decided)
         clusters.append(
             ClusterSummary(
+                # names key the records and are validated identifiers (fleet file pattern, no ':', '=', '@'),
+                # so they stay as they are; label values and the source may come from a management cluster
                 name=entry.name,
-                labels=dict(entry.labels),
+                labels={key: redact(value) for key, value in entry.labels.items()},
                 profile=entry.profile,
-                source=entry.source,
+                profile_name=run.profile_for(entry).name,
+                source=redact(entry.source),
                 server_version=versions[0] if versions else None,
                 reachable=not unreachable,
             )
         )
-    extra: dict[str, Any] = {"fleet_order": run.fleet.names(), "waivers": _waiver_report(run, records)}
+    from fleetcheck.reports.writing import new_run_id
+
+    extra: dict[str, Any] = {
+        "run_id": new_run_id(),
+        "fleet_order": run.fleet.names(),
+        "waivers": _waiver_report(run, records),
+    }
     if run.options.shard is not None:
         extra["shard"] = f"{run.options.shard[0]}/{run.options.shard[1]}"
     return ResultsDocument(
@@ -460,6 +690,7 @@ def _waiver_report(run: RunState, records: list[ResultRecord]) -> list[dict[str,
 
 
 def _specs(config: pytest.Config) -> list[CheckSpec]:
+    """The checks collected in this process (none on an xdist controller: its workers collect)."""
     session_items: list[pytest.Item] = getattr(config, "_fleetcheck_items", [])
     seen: dict[str, CheckSpec] = {}
     for item in session_items:
@@ -469,10 +700,58 @@ def _specs(config: pytest.Config) -> list[CheckSpec]:
     return list(seen.values())
 
 
+def _check_locations(config: pytest.Config) -> list[Path]:
+    """Where this run's checks live: the built-in folder and packs, and the paths pytest was given."""
+    from fleetcheck.catalog import check_dirs
+
+    found = check_dirs()
+    base = Path(config.invocation_params.dir)
+    for arg in config.args:
+        path = base / str(arg).split("::", 1)[0]
+        if path.exists() and path not in found:
+            found.append(path)
+    return found
+
+
+def _catalog(config: pytest.Config, codes: set[str]) -> dict[str, CheckInfo]:
+    """The catalog entries of the checks that gave a verdict, the same serially and under xdist.
+
+    Serially the collected items name them; an xdist controller collects
+    nothing, so the codes its workers reported are looked up in the catalog
+    of the run's check folders (declarations only, nothing runs).
+    """
+    specs = {spec.code: spec for spec in _specs(config) if spec.code in codes}
+    if codes - specs.keys():
+        from fleetcheck.catalog import load_catalog
+
+        try:
+            catalog = load_catalog(_check_locations(config))
+        except Exception as exc:  # the catalog is documentation: a module that will not import costs its docs only
+            logging.getLogger(__name__).warning(
+                "check catalog unavailable for %s: %s", sorted(codes - specs.keys()), exc
+            )
+        else:
+            specs |= {code: spec for code, spec in catalog.checks.items() if code in codes and code not in specs}
+    return {code: specs[code].info() for code in sorted(specs)}
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep the collected checks for the catalog part of ``results.json``."""
     session.config._fleetcheck_items = list(session.items)  # type: ignore[attr-defined]
+    if not _is_xdist(session.config):  # an xdist controller collects nothing: its workers know the count
+        per_cluster = Counter(name for item in session.items if (name := _cluster_of(item)) is not None)
+        session.config.stash[_PLANNED_KEY] = sum(per_cluster.values())
+        session.config.stash[_PLANNED_BY_CLUSTER_KEY] = dict(per_cluster)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if per_cluster and reporter is not None and session.config.get_verbosity() >= -1:
+            run = _run(session.config)
+            profiles = Counter(run.profile_for(run.fleet.get(name)).name for name in per_cluster)
+            spelled = ", ".join(f"{name} ({n})" for name, n in profiles.most_common())
+            reporter.write_line(
+                f"fleetcheck: checking {len(per_cluster)} clusters, {sum(per_cluster.values())} cases "
+                f"(profile{'s' if len(profiles) > 1 else ''} {spelled})"
+            )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -488,15 +767,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from fleetcheck.scoring import score_document
 
-    scored = score_document(doc)
+    scored = score_document(doc.model_copy(update=_completeness(session, len(doc.results))))
     config.stash[_DOC_KEY] = scored
     config.stash[_PATHS_KEY] = {}
-    if not config.getoption("no_reports"):
-        from fleetcheck.reports import write_reports
+    if not config.getoption("fleetcheck_no_reports"):
+        from fleetcheck.reports import ReportWriteError, write_reports
 
-        paths = write_reports(scored, _run(config).options.report_dir)
+        try:
+            paths = write_reports(
+                scored, _run(config).options.report_dir, formats=config.getoption("fleetcheck_report_formats")
+            )
+        except ReportWriteError as exc:
+            # one line, no traceback, exit 2 (``fleetcheck run`` maps it to a usage/config error, never a verdict)
+            sys.stderr.write(exc.one_line() + "\n")
+            session.exitstatus = EXIT_CONFIG
+            return
         config.stash[_PATHS_KEY] = {k: str(v) for k, v in paths.items()}
-    gateway = config.getoption("pushgateway")
+    gateway = config.getoption("fleetcheck_pushgateway")
     if gateway:
         _push(config, scored, gateway)
 
@@ -526,13 +813,19 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     doc = config.stash.get(_DOC_KEY, None)
     if doc is None:
         return
-    from fleetcheck.reports.terminal import render_summary
+    from fleetcheck.reports.terminal import console_width, render_findings, render_summary
 
     color = terminalreporter.isatty and os.environ.get("NO_COLOR") is None
-    width = getattr(terminalreporter, "_tw", None)
-    fullwidth = width.fullwidth if width is not None else 100
+    writer = getattr(terminalreporter, "_tw", None)
+    width = console_width(bool(terminalreporter.isatty), writer.fullwidth if writer is not None else None)
+    # ``-qq`` (``fleetcheck run -q``): just the summary; with a traceback style pytest lists the failures itself
+    if config.get_verbosity() >= -1 and config.option.tbstyle == "no":
+        findings = render_findings(doc, color=color, width=width)
+        if findings:
+            terminalreporter.write_sep("=", "fleetcheck findings")
+            terminalreporter.write_line(findings)
     terminalreporter.write_sep("=", "fleetcheck summary")
-    terminalreporter.write_line(render_summary(doc, color=color, width=fullwidth))
+    terminalreporter.write_line(render_summary(doc, color=color, width=width))
     for waiver in getattr(doc, "waivers", None) or []:
         if waiver["status"] != "active":
             terminalreporter.write_line(

@@ -9,9 +9,9 @@ same reports.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleetcheck.redact import redact
 
@@ -130,6 +130,22 @@ class ResultsDocument(BaseModel):
     clusters: list[ClusterSummary] = Field(default_factory=list)
     results: list[ResultRecord] = Field(default_factory=list)
     checks: dict[str, CheckInfo] = Field(default_factory=dict)
+    #: False when the run was interrupted or cut short (CHECKS.md): the reports hold only the ``decided`` cases
+    complete: bool = True
+    #: cases that reached a verdict (one record each); a document without it counts its records
+    decided: int = 0
+    #: cases the run set out to decide, when known (None under xdist, whose controller collects nothing)
+    planned: int | None = None
+    #: why the run is incomplete (``interrupted by SIGINT``, ``stopped after 1 failure``); None when complete
+    incomplete_reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_decided(cls, data: Any) -> Any:
+        """An older ``results.json`` has no ``decided``: every record it holds was decided."""
+        if isinstance(data, dict) and "decided" not in data:
+            data = {**data, "decided": len(data.get("results") or ())}
+        return data
 
     def to_json_bytes(self) -> bytes:
         """Stable, pretty JSON (keys in declaration order, ``schema`` first)."""

@@ -28,7 +28,10 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from fleetcheck.reports.doctext import to_html
+from fleetcheck.reports.drift_view import drift_section
 from fleetcheck.reports.escape import clean_text
+from fleetcheck.reports.terminal import incomplete_line
 from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import SEVERITIES, CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import (
@@ -355,6 +358,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["clean"] = _text
+    env.filters["doc"] = to_html  # check docs: <p>, <code>, <em>, <a>, every text escaped (doctext)
     return env
 
 
@@ -374,7 +378,12 @@ def render_html(doc: ResultsDocument) -> str:
     script, script_hash = _script()
     style = (TEMPLATES / "scorecard.css").read_text(encoding="utf-8")
     return _ENV.get_template("scorecard.html.j2").render(
-        view=build_view(doc), script=script, script_hash=script_hash, style=Markup(style)
+        view=build_view(doc),
+        script=script,
+        script_hash=script_hash,
+        style=Markup(style),
+        incomplete=incomplete_line(doc),  # autoescaped: the reason is plain text
+        drift=drift_section(doc),  # the drift view (H11): _drift.html.j2, None when the run has no drift
     )
 
 

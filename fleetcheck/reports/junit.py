@@ -1,4 +1,11 @@
-"""``junit.xml``: one test suite per cluster, so CI shows verdicts per cluster.
+"""``junit.xml``: one test suite per cluster, one test per cluster and check.
+
+CI tools key a test by classname + name and drop or merge duplicates
+(GitLab keeps the first only), and their annotations show the case, never
+the suite. So each case's classname is ``<cluster>.<factor>``
+(``prod-eu-west.recoverable``), its name the check's stable
+``<code> <title>``, its ``file`` the check module, and every failure's
+message and text start with the cluster's name.
 
 Built with junitparser, then re-serialized with the standard library so the
 bytes do not depend on whether lxml is installed, and so the root element
@@ -16,9 +23,10 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from fleetcheck.reports.doctext import to_plain
 from fleetcheck.reports.escape import one_line, xml_text
 from fleetcheck.reports.writing import atomic_write_bytes
-from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
+from fleetcheck.results import CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import NO_GRADE, is_scored, score_document
 
 __all__ = ["MAX_OBJECTS", "render_junit", "write_junit"]
@@ -27,17 +35,35 @@ __all__ = ["MAX_OBJECTS", "render_junit", "write_junit"]
 MAX_OBJECTS = 100
 
 
+def _check_name(record: ResultRecord, info: CheckInfo | None) -> str:
+    """``FC-DNS-002 Upstream resolvers differ from the fleet's``: the catalog's title first, so it is stable."""
+    title = (info.title if info else "") or record.title
+    return xml_text(f"{record.code} {title}".strip())
+
+
+def _check_file(info: CheckInfo | None) -> str | None:
+    """The check module's path, relative as CI tools resolve it (``checks/test_dns.py``), when the catalog knows it."""
+    value = (info.model_extra or {}).get("file") if info else None
+    return xml_text(value) if isinstance(value, str) and value else None
+
+
 def _case(record: ResultRecord, doc: ResultsDocument) -> TestCase:
     info = doc.checks.get(record.code)
-    title = record.title or (info.title if info else "")
     case = TestCase(
-        name=xml_text(f"{record.code} {title}".strip()),
-        classname=xml_text(f"fleetcheck.{record.factor}"),
+        name=_check_name(record, info),
+        # GitLab and the GitHub actions key a test by classname + name: the cluster makes each case one test
+        classname=xml_text(f"{record.cluster}.{record.factor}"),
         time=round(record.duration_s, 3),
     )
+    path = _check_file(info)
+    if path:  # read by GitLab, EnricoMi's and mikepenz's actions for annotations; see test_junit.py on the XSD
+        case._elem.set("file", path)  # junitparser has no accessor for it
+    cluster = xml_text(record.cluster)
     message = xml_text(record.message)
+    # a message attribute and text that name the cluster: annotations show only these, never the suite
+    headline = f"{cluster}: {one_line(message)}" if message else cluster
     if record.outcome == "fail":
-        body = [message]
+        body = [f"cluster: {cluster}", message]
         if record.objects:
             listed = "\n".join(f"  - {xml_text(o)}" for o in record.objects[:MAX_OBJECTS])
             more = len(record.objects) - MAX_OBJECTS
@@ -47,19 +73,19 @@ def _case(record: ResultRecord, doc: ResultsDocument) -> TestCase:
                 + (f"\n  ... and {more} more (every object is in results.json)" if more > 0 else "")
             )
         if info and info.fix:
-            body.append("fix: " + xml_text(info.fix))
-        result: Failure | Error | Skipped = Failure(one_line(message), record.severity)
+            body.append("fix: " + xml_text(to_plain(info.fix)))
+        result: Failure | Error | Skipped = Failure(headline, record.severity)
         result.text = "\n\n".join(part for part in body if part)
     elif record.outcome == "error":
-        result = Error(one_line(message), "error")
-        result.text = message
+        result = Error(headline, "error")
+        result.text = f"cluster: {cluster}\n\n{message}"
     elif record.outcome == "skip":
         result = Skipped(one_line(message) or "not applicable")
     elif record.outcome == "waived":
         waiver = record.waiver or {}
         reason = waiver.get("reason") or record.message or "no reason given"
         result = Skipped(one_line(f"waived: {reason}"), "waived")
-        details = [f"{key}: {xml_text(value)}" for key, value in sorted(waiver.items())]
+        details = [f"cluster: {cluster}"] + [f"{key}: {xml_text(value)}" for key, value in sorted(waiver.items())]
         if record.message:
             details.append(f"finding: {message}")
         result.text = "\n".join(details)
@@ -83,6 +109,9 @@ def _suite(doc: ResultsDocument, cluster: ClusterSummary, records: list[ResultRe
         properties["server_version"] = cluster.server_version
     if cluster.reachable is not None:
         properties["reachable"] = str(cluster.reachable).lower()
+    # an interrupted run says so in every suite: a CI tool must not read a partial run as the whole fleet
+    properties["complete"] = str(doc.complete).lower()
+    properties["decided"] = str(doc.decided)
     run_id = getattr(doc, "run_id", None)
     if run_id:  # on every suite (the root has no properties in the schema CI tools accept): ties the set together
         properties["run_id"] = str(run_id)

@@ -6,8 +6,11 @@ below B") live in the monitoring stack that already exists. Rendered by hand
 (the format is small) so the runtime needs no Prometheus library; the tests
 parse it back with ``prometheus_client``.
 
-Cardinality stays bounded: failures are emitted only for failing checks, and
-no-data factors are omitted rather than exported as a fake value.
+Cardinality stays bounded: failures are emitted only for failing checks,
+no-data factors are omitted rather than exported as a fake value, and
+waiver expiries are capped at :data:`MAX_WAIVERS` series. Beside scores and
+grades: ``fleetcheck_build_info{version}``, the scan's duration, each
+cluster's coverage, and each waiver's expiry (alert before it lapses).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from fleetcheck import __version__
 from fleetcheck.errors import ConfigError, FleetcheckError
 from fleetcheck.reports.escape import clean_text
 from fleetcheck.reports.writing import atomic_write_bytes
@@ -30,6 +34,8 @@ from fleetcheck.scoring import is_scored, score_document
 __all__ = ["CONTENT_TYPE", "MetricsPushError", "push_metrics", "render_metrics", "write_metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Waivers exported as expiry series (a profile with more is a profile problem, not a metrics one).
+MAX_WAIVERS = 1000
 
 Sample = tuple[Mapping[str, str], float | int]
 
@@ -64,6 +70,28 @@ def _timestamp(started: str) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _waiver_expiries(doc: ResultsDocument) -> list[Sample]:
+    """One sample per waiver the run reports (``results.json`` ``waivers``); bounded by the profiles' waivers."""
+    samples: list[Sample] = []
+    for waiver in list(getattr(doc, "waivers", None) or [])[:MAX_WAIVERS]:
+        if not isinstance(waiver, dict):
+            continue
+        try:
+            day = date.fromisoformat(str(waiver.get("expires", "")))
+        except ValueError:
+            continue
+        expires = datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp()
+        clusters = waiver.get("clusters")
+        labels = {
+            "profile": str(waiver.get("profile", "")),
+            "code": str(waiver.get("code", "")),
+            "clusters": ",".join(map(str, clusters)) if isinstance(clusters, list) else str(clusters or ""),
+            "status": str(waiver.get("status", "")),
+        }
+        samples.append((labels, expires))
+    return samples
+
+
 def render_metrics(doc: ResultsDocument) -> str:
     """The exposition text for ``doc`` (scored first if needed)."""
     if not is_scored(doc):
@@ -71,11 +99,14 @@ def render_metrics(doc: ResultsDocument) -> str:
     scores: list[Sample] = []
     grades: list[Sample] = []
     up: list[Sample] = []
+    coverages: list[Sample] = []
     errors: Counter[str] = Counter()
     failures: Counter[tuple[str, str, str]] = Counter()
     for record in doc.results:
         if record.outcome == "fail":
-            failures[(record.cluster, record.code, record.severity)] += 1
+            # findings, as the baseline counts them: each failing object, or 1 for a failure naming none
+            found = max(len(record.objects), int(getattr(record, "objects_total", 0) or 0), 1)
+            failures[(record.cluster, record.code, record.severity)] += found
         elif record.outcome == "error":
             errors[record.cluster] += 1
     for cluster in doc.clusters:
@@ -87,7 +118,16 @@ def render_metrics(doc: ResultsDocument) -> str:
         if cluster.grade is not None:
             grades.append(({"cluster": cluster.name, "grade": cluster.grade}, 1))
         up.append(({"cluster": cluster.name}, 0 if cluster.reachable is False else 1))
+        coverage = (cluster.model_extra or {}).get("coverage")
+        if isinstance(coverage, int | float):
+            coverages.append(({"cluster": cluster.name}, round(coverage / 100, 4)))
     lines = [
+        *_family(
+            "fleetcheck_run_complete",
+            "1 when the run decided every case, 0 when it was interrupted or cut short.",
+            [({}, 1 if doc.complete else 0)],
+        ),
+        *_family("fleetcheck_run_decided_cases", "Cases that reached a verdict in this run.", [({}, doc.decided)]),
         *_family(
             "fleetcheck_cluster_score",
             'Score 0-100 per cluster and 12-factor property; factor="overall" is the cluster score.',
@@ -96,7 +136,8 @@ def render_metrics(doc: ResultsDocument) -> str:
         *_family("fleetcheck_cluster_grade_info", "The cluster's grade A-F (value always 1).", grades),
         *_family(
             "fleetcheck_check_failures",
-            "Failed checks per cluster, code and severity.",
+            "Findings of failed checks per cluster, code and severity: the failing objects "
+            "(a failure naming no object counts 1); only failing checks have a series.",
             (
                 ({"cluster": cluster, "code": code, "severity": severity}, count)
                 for (cluster, code, severity), count in sorted(failures.items())
@@ -108,7 +149,25 @@ def render_metrics(doc: ResultsDocument) -> str:
             (({"cluster": c.name}, errors.get(c.name, 0)) for c in doc.clusters),
         ),
         *_family("fleetcheck_cluster_up", "0 when the cluster could not be reached during the scan.", up),
+        *_family(
+            "fleetcheck_cluster_coverage_ratio",
+            "Share (0-1) of the cluster's applicable checks that were decided (errors lower it).",
+            coverages,
+        ),
+        *_family(
+            "fleetcheck_build_info",
+            "The fleetcheck version that wrote these metrics (value always 1).",
+            [({"version": __version__}, 1)],
+        ),
     ]
+    expiries = _waiver_expiries(doc)
+    if expiries:
+        lines += _family(
+            "fleetcheck_waiver_expiry_timestamp_seconds",
+            "When each waiver of the profiles in use expires (end of its expiry day, UTC), Unix time; "
+            "status is active, expired or stale (matched nothing).",
+            expiries,
+        )
     run_id = getattr(doc, "run_id", None)
     if run_id:  # one series, not a label on every metric: the id changes every run
         lines += _family(
@@ -117,6 +176,11 @@ def render_metrics(doc: ResultsDocument) -> str:
     timestamp = _timestamp(doc.started)
     if timestamp is not None:
         lines += _family("fleetcheck_scan_timestamp_seconds", "When the scan started, Unix time.", [({}, timestamp)])
+    finished = _timestamp(doc.finished) if doc.finished else None
+    if timestamp is not None and finished is not None and finished >= timestamp:
+        lines += _family(
+            "fleetcheck_scan_duration_seconds", "Wall time of the scan, start to finish.", [({}, finished - timestamp)]
+        )
     return "\n".join(lines) + "\n"
 
 

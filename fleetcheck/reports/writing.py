@@ -16,7 +16,10 @@ files, as existing users read it):
    system, so the moves below are renames) and fsynced;
 4. only when all are written, each is moved into place with
    :func:`os.replace` (atomic per file), ``results.json`` last, and the
-   folder is fsynced.
+   folder is fsynced; a report folder (``policyreports/``, one file per
+   cluster) is replaced whole, the old one renamed aside first, and the
+   files of formats this run does not write are removed, so no report of
+   an older run stays beside this run's.
 
 A failure in 1-3 (``ENOSPC``, ``EFBIG``, ``EROFS``, a permission, ``DIR``
 being a file) leaves the previous complete set untouched and raises
@@ -25,7 +28,9 @@ being a file) leaves the previous complete set untouched and raises
 one half-way, the files still name the run they belong to: every report
 carries the run id (``results.json`` ``run_id``, a JUnit ``run_id`` property
 on every suite, the scorecard's ``<meta name="fleetcheck-run-id">``, the
-``fleetcheck_run_info{run_id=...}`` metric), and :func:`run_ids` reads them
+``fleetcheck_run_info{run_id=...}`` metric, the SARIF run's ``run_id``
+property, ``summary.md``'s ``<!-- fleetcheck-run-id -->`` comment, each
+policy report's ``fleetcheck.io/run-id`` annotation), and :func:`run_ids` reads them
 back, so a reader can always tell a mixed set from a whole one.
 """
 
@@ -39,7 +44,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from fleetcheck.errors import FleetcheckError
@@ -59,6 +64,8 @@ LOCK_FILE = ".fleetcheck.lock"
 #: How long a run waits for another run writing the same folder before giving up.
 LOCK_TIMEOUT_S = 300.0
 _STAGING_PREFIX = ".fleetcheck-staging-"
+#: Files per report folder that :func:`run_ids` reads (a folder of 100,000 clusters is not read whole to check ids).
+MAX_LISTED = 10_000
 _POLL_S = 0.05
 
 
@@ -160,25 +167,71 @@ def _remove_stale_staging(report_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def write_report_set(files: Mapping[str, bytes], report_dir: Path, *, lock_timeout: float | None = None) -> None:
+def _entries(names: Iterable[str]) -> list[str]:
+    """The top-level entries of ``names`` in first-seen order: a file, or the folder a ``folder/file`` name is in."""
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(name.split("/", 1)[0], None)
+    return list(seen)
+
+
+def _safe_name(name: str) -> str:
+    """``name`` if it stays inside the report folder (renderers build names from cluster names)."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
+        raise ValueError(f"report file name {name!r} would leave the report folder")
+    return name
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def write_report_set(
+    files: Mapping[str, bytes],
+    report_dir: Path,
+    *,
+    lock_timeout: float | None = None,
+    remove: Iterable[str] = (),
+) -> None:
     """Put every ``name -> bytes`` of ``files`` into ``report_dir`` together (see the module docstring).
 
-    The last name of ``files`` is moved into place last (``results.json``, the
-    file readers look for first). Raises :class:`ReportWriteError` on any I/O
-    failure, with the previous files left as they were.
+    A name may be ``folder/file`` (``policyreports/prod.yaml``): such a
+    folder is replaced whole (renamed aside, the new one renamed in), so a
+    cluster that left the fleet leaves no report of an older run behind.
+    ``remove`` names report files or folders of formats this run does not
+    write: they are deleted under the same lock, so the folder never holds a
+    report of another run next to this run's. The last entry of ``files``
+    is moved into place last (``results.json``, the file readers look for
+    first). Raises :class:`ReportWriteError` on any I/O failure, with the
+    previous files left as they were.
     """
     report_dir = Path(report_dir)
     timeout = _lock_timeout() if lock_timeout is None else lock_timeout
+    names = [_safe_name(name) for name in files]
+    stale = [_safe_name(name) for name in remove if name not in files]
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
         with _folder_lock(report_dir, timeout):
             _remove_stale_staging(report_dir)
             staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=report_dir))
             try:
-                for name, data in files.items():
-                    _write_synced(staging / name, data)
-                for name in files:
-                    os.replace(staging / name, report_dir / name)
+                for name in names:
+                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                    _write_synced(staging / name, files[name])
+                for name in stale:
+                    _remove(report_dir / name)
+                for entry in _entries(names):
+                    target = report_dir / entry
+                    if (staging / entry).is_dir():
+                        _fsync_dir(staging / entry)
+                        if target.exists() or target.is_symlink():
+                            os.replace(target, staging / f".previous-{entry}")
+                        os.chmod(staging / entry, 0o755)
+                    os.replace(staging / entry, target)
                 _fsync_dir(report_dir)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -190,23 +243,42 @@ _JSON_RUN_ID = re.compile(rb'"run_id":\s*"([^"]*)"')
 _JUNIT_RUN_ID = re.compile(rb'<property name="run_id" value="([^"]*)"')
 _HTML_RUN_ID = re.compile(rb'<meta name="fleetcheck-run-id" content="([^"]*)"')
 _METRICS_RUN_ID = re.compile(rb'^fleetcheck_run_info\{run_id="([^"]*)"', re.MULTILINE)
+_MARKDOWN_RUN_ID = re.compile(rb"<!-- fleetcheck-run-id: (\S+) -->")
+_YAML_RUN_ID = re.compile(rb"fleetcheck\.io/run-id: '?([^'\s]+)'?")
 _RUN_ID_PATTERNS = {
     "results.json": _JSON_RUN_ID,
     "junit.xml": _JUNIT_RUN_ID,
     "scorecard.html": _HTML_RUN_ID,
     "metrics.prom": _METRICS_RUN_ID,
+    "fleetcheck.sarif": _JSON_RUN_ID,
+    "summary.md": _MARKDOWN_RUN_ID,
 }
+#: Report folders whose every ``*.yaml`` names its run.
+_RUN_ID_FOLDERS = {"policyreports": _YAML_RUN_ID, "openreports": _YAML_RUN_ID}
 
 
-def run_ids(report_dir: Path) -> dict[str, str | None]:
-    """The run id each report file of ``report_dir`` names (None: missing file or no id), to spot a mixed set."""
+def _run_id_of(path: Path, pattern: re.Pattern[bytes]) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    match = pattern.search(data)
+    return match.group(1).decode() if match else None
+
+
+def run_ids(report_dir: Path, names: Iterable[str] | None = None) -> dict[str, str | None]:
+    """The run id each report file of ``report_dir`` names (None: missing file or no id), to spot a mixed set.
+
+    ``names`` limits the single files looked at (default: every kind this
+    version writes); the files of the report folders present are always
+    listed, as ``policyreports/<cluster>.yaml``.
+    """
     found: dict[str, str | None] = {}
+    wanted = set(_RUN_ID_PATTERNS) if names is None else set(names)
     for name, pattern in _RUN_ID_PATTERNS.items():
-        try:
-            data = (Path(report_dir) / name).read_bytes()
-        except OSError:
-            found[name] = None
-            continue
-        match = pattern.search(data)
-        found[name] = match.group(1).decode() if match else None
+        if name in wanted:
+            found[name] = _run_id_of(Path(report_dir) / name, pattern)
+    for folder, pattern in _RUN_ID_FOLDERS.items():
+        for path in sorted((Path(report_dir) / folder).glob("*.yaml"))[:MAX_LISTED]:
+            found[f"{folder}/{path.name}"] = _run_id_of(path, pattern)
     return found

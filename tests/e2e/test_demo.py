@@ -156,3 +156,65 @@ def test_demo_scorecard_in_chromium(demo: dict, tmp_path: Path) -> None:
             assert dialogs == []
         finally:
             context.close()
+
+
+def test_demo_junit_has_one_identity_per_cluster_and_check(demo: dict) -> None:
+    """GitLab keys tests by classname + name: every case distinct, every failure naming its cluster."""
+    from junitparser import Error, Failure, JUnitXml
+
+    xml = JUnitXml.fromfile(str(demo["reports"] / "junit.xml"))
+    cases = [(suite.name, case) for suite in xml for case in suite]
+    assert len(cases) == len(_results(demo)["results"])
+    assert len({(case.classname, case.name) for _, case in cases}) == len(cases)
+    for cluster, case in cases:
+        assert case.classname.startswith(f"{cluster}.")
+        assert case._elem.get("file", "").startswith("checks/test_"), case.name
+        for result in case.result:
+            if isinstance(result, Failure | Error):
+                assert result.message.startswith(f"{cluster}: ") and f"cluster: {cluster}" in result.text
+                assert "``" not in result.text
+
+
+def _schema_of(path: Path, version: str) -> dict:
+    import yaml
+
+    for doc in yaml.safe_load_all(path.read_text()):
+        for served in (doc or {}).get("spec", {}).get("versions", []):
+            if served["name"] == version:
+                return served["schema"]["openAPIV3Schema"]
+    raise AssertionError(path)
+
+
+def test_demo_sarif_and_policy_reports_validate(demo: dict) -> None:
+    import yaml
+
+    jsonschema = pytest.importorskip("jsonschema")
+    data = REPO / "tests" / "reports" / "data" / "schemas"
+    sarif = json.loads((demo["reports"] / "fleetcheck.sarif").read_text())
+    schema = json.loads((data / "sarif-schema-2.1.0.json").read_text())
+    assert not list(jsonschema.Draft4Validator(schema).iter_errors(sarif))
+    fails = [r for r in _results(demo)["results"] if r["outcome"] == "fail"]
+    from fleetcheck.reports.sarif import MAX_OBJECTS
+
+    assert len(sarif["runs"][0]["results"]) == sum(max(1, min(MAX_OBJECTS, len(r["objects"]))) for r in fails)
+    crds = {
+        "policyreports": _schema_of(data / "wgpolicyk8s.io_clusterpolicyreports.v1alpha2.yaml", "v1alpha2"),
+        "openreports": _schema_of(data / "openreports.io_clusterreports.v1alpha1.yaml", "v1alpha1"),
+    }
+    clusters = {c["name"] for c in _results(demo)["clusters"]}
+    for folder, crd in crds.items():
+        files = sorted((demo["reports"] / folder).glob("*.yaml"))
+        assert {f.stem for f in files} == clusters
+        for path in files:
+            report = yaml.safe_load(path.read_text())
+            assert not list(jsonschema.Draft7Validator(crd).iter_errors(report)), path
+
+
+def test_demo_reports_show_no_raw_markup(demo: dict) -> None:
+    """The check docs' ``code`` pairs are rendered: none reaches the scorecard, the summary or the SARIF text."""
+    page = (demo["reports"] / "scorecard.html").read_text()
+    assert "``" not in page
+    assert page.count("<code>") > 100
+    assert "``" not in (demo["reports"] / "summary.md").read_text()
+    sarif = json.loads((demo["reports"] / "fleetcheck.sarif").read_text())
+    assert all("``" not in rule["help"]["text"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"])

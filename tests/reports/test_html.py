@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetcheck.reports import REPORT_FILES, read_results_json, write_reports
+from fleetcheck.reports import REPORT_FILES, REPORT_FOLDERS, read_results_json, write_reports
 from fleetcheck.reports.html import render_html
 from fleetcheck.results import FACTORS, ResultsDocument
 from fleetcheck.scoring import fleet_summary, score_document
@@ -28,7 +28,10 @@ def page(scored: ResultsDocument) -> str:
 def test_self_contained(page: str) -> None:
     tree = parse(page)
     assert not tree.xpath("//link | //iframe | //img | //object | //embed | //script[@src]")
-    assert all(href.startswith("#") for href in tree.xpath("//a/@href"))
+    # in-page anchors, and the check docs' references: links a reader may follow, never fetched by the page
+    for link in tree.xpath("//a[@href]"):
+        href = link.get("href")
+        assert href.startswith("#") or (href.startswith("https://") and "noreferrer" in link.get("rel", "")), href
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page)
     assert not re.search(r"\bsrc=", page)
 
@@ -97,12 +100,18 @@ def test_fleet_sections(page: str, scored: ResultsDocument) -> None:
 
 def test_rendering_is_deterministic_and_reproducible(document: ResultsDocument, tmp_path: Path) -> None:
     first = write_reports(document, tmp_path / "run")
-    assert {k: p.name for k, p in first.items()} == REPORT_FILES
-    assert all(p.is_file() for p in first.values())
+    folders = {folder for names in REPORT_FOLDERS.values() for folder in names}
+    assert {k: p.name for k, p in first.items() if k not in folders} == REPORT_FILES
+    assert all(first[k].is_file() for k in REPORT_FILES) and all(first[f].is_dir() for f in folders)
     saved = read_results_json(first["json"])
     second = write_reports(saved, tmp_path / "again")
     for kind in REPORT_FILES:
         assert first[kind].read_bytes() == second[kind].read_bytes(), kind
+    for folder in folders:
+        names = sorted(p.name for p in first[folder].iterdir())
+        assert names and names == sorted(p.name for p in second[folder].iterdir())
+        for name in names:
+            assert (first[folder] / name).read_bytes() == (second[folder] / name).read_bytes(), name
 
 
 def test_render_html_scores_unscored_documents(document: ResultsDocument, scored: ResultsDocument) -> None:
@@ -137,3 +146,26 @@ def test_empty_and_catalog_less_documents(tmp_path: Path) -> None:
     heads = tree.xpath("//table[@id='matrix-table']/thead//th[contains(@class,'f')]")
     assert [h.text_content() for h in heads][-1] == "custom"
     assert tree.xpath("//section[@id='cluster-x']//article[@class='finding']")
+
+
+def test_check_docs_render_as_code_and_paragraphs(scored: ResultsDocument) -> None:
+    """The docstrings' ``code`` pairs become escaped <code>, paragraphs reflow; no raw pair remains."""
+    info = scored.checks["FC-DNS-001"]
+    doc = info.model_copy(
+        update={
+            "what": "forwards ``.`` to\n``/etc/resolv.conf`` on\nthe node.\n\nCounts toward *explicit-dns*.",
+            "fix": "set ``forward . <script>x</script>`` in\nthe Corefile.",
+        }
+    )
+    page = render_html(scored.model_copy(update={"checks": {**scored.checks, "FC-DNS-001": doc}}))
+    assert "``" not in page
+    tree = parse(page)
+    what = tree.xpath("//details[@id='check-FC-DNS-001']//dd")[0]
+    paragraphs = what.xpath("./p")
+    assert [p.text_content() for p in paragraphs] == [
+        "forwards . to /etc/resolv.conf on the node.",
+        "Counts toward explicit-dns.",
+    ]
+    assert [c.text_content() for c in what.xpath(".//code")] == [".", "/etc/resolv.conf"]
+    assert "<code>forward . &lt;script&gt;x&lt;/script&gt;</code>" in page
+    assert not tree.xpath("//script[not(@src)][contains(., 'x')][position()>1]")

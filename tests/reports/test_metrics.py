@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import fleetcheck
 from fleetcheck.errors import ConfigError
 from fleetcheck.reports.metrics import MetricsPushError, push_metrics, render_metrics, write_metrics
 from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
@@ -38,7 +39,15 @@ def test_parses_and_matches_the_document(scored: ResultsDocument, tmp_path: Path
     grades = {s.labels["cluster"]: s.labels["grade"] for s in found["fleetcheck_cluster_grade_info"]}
     assert grades == {c.name: c.grade for c in scored.clusters}
     failures = sum(s.value for s in found["fleetcheck_check_failures"])
-    assert failures == sum(1 for r in scored.results if r.outcome == "fail")
+    assert failures == sum(max(len(r.objects), 1) for r in scored.results if r.outcome == "fail"), "findings"
+    assert failures > sum(1 for r in scored.results if r.outcome == "fail")
+    (build,) = found["fleetcheck_build_info"]
+    assert build.labels == {"version": fleetcheck.__version__} and build.value == 1
+    (duration,) = found["fleetcheck_scan_duration_seconds"]
+    assert duration.value == 192.0  # 10:00:00 to 10:03:12
+    coverage = {s.labels["cluster"]: s.value for s in found["fleetcheck_cluster_coverage_ratio"]}
+    assert coverage == {c.name: c.model_extra["coverage"] / 100 for c in scored.clusters}
+    assert coverage["edge-001"] < 1.0
     errors = {s.labels["cluster"]: s.value for s in found["fleetcheck_check_errors"]}
     assert errors["edge-001"] == sum(1 for r in scored.results if r.cluster == "edge-001" and r.outcome == "error")
     up = {s.labels["cluster"]: s.value for s in found["fleetcheck_cluster_up"]}
@@ -121,3 +130,26 @@ def test_push_reports_connection_errors(scored: ResultsDocument) -> None:
 def test_push_refuses_non_http_urls(scored: ResultsDocument) -> None:
     with pytest.raises(ConfigError, match="http"):
         push_metrics(scored, "file:///etc/passwd")
+
+
+def test_findings_count_objects_past_the_list_cap() -> None:
+    record = ResultRecord(
+        cluster="c", code="FC-QUOTA-001", factor="bounded", severity="high", outcome="fail", objects=["a/Namespace/x"]
+    )
+    record.objects_total = 5000  # type: ignore[attr-defined]  # extra field: the listed objects were capped
+    doc = ResultsDocument(started="2026-11-24T10:00:00Z", clusters=[ClusterSummary(name="c")], results=[record])
+    (sample,) = samples(render_metrics(doc))["fleetcheck_check_failures"]
+    assert sample.value == 5000
+
+
+def test_waiver_expiry_and_no_duration_without_a_finish() -> None:
+    doc = ResultsDocument(started="2026-11-24T10:00:00Z", clusters=[ClusterSummary(name="c")])
+    doc.waivers = [  # type: ignore[attr-defined]  # extra field written by the plugin
+        {"profile": "prod", "code": "FC-QUOTA-001", "clusters": ["dev-*"], "expires": "2027-01-31", "status": "active"},
+        {"profile": "prod", "code": "FC-IMG-001", "clusters": "*", "expires": "not a date", "status": "stale"},
+    ]
+    found = samples(render_metrics(doc))
+    (expiry,) = found["fleetcheck_waiver_expiry_timestamp_seconds"]
+    assert expiry.labels == {"profile": "prod", "code": "FC-QUOTA-001", "clusters": "dev-*", "status": "active"}
+    assert expiry.value == 1801439999.0  # 2027-01-31T23:59:59Z
+    assert "fleetcheck_scan_duration_seconds" not in found

@@ -125,3 +125,75 @@ def test_scorecard_in_chromium(
     assert dialogs == [], "a script from the data ran"
     assert outside == [], f"the page tried to fetch {outside}"
     assert errors == []
+
+
+AXE = Path(
+    os.environ.get("FLEETCHECK_AXE", Path(__file__).resolve().parents[2] / ".ci/js/node_modules/axe-core/axe.min.js")
+)
+
+
+def test_axe_core_finds_no_violations(
+    scored: ResultsDocument, tmp_path: Path, browser_page: tuple[Any, list[str], list[str]]
+) -> None:
+    """Colour contrast >= 4.5:1 and the rest of axe's rules, with every details element open."""
+    if not AXE.is_file():
+        pytest.skip(f"no axe-core at {AXE} (scripts/setup.sh --test installs it with npm)")
+    page, _dialogs, _outside = browser_page
+    page.goto(write_html(scored, tmp_path / "scorecard.html").as_uri())
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    # evaluated through the DevTools protocol: the page's CSP (rightly) refuses an injected <script>
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.failureSummary + ' @ ' + n.target)}))"
+    )
+    assert violations == []
+
+
+def test_axe_core_catches_low_contrast(tmp_path: Path, browser_page: tuple[Any, list[str], list[str]]) -> None:
+    if not AXE.is_file():
+        pytest.skip(f"no axe-core at {AXE} (scripts/setup.sh --test installs it with npm)")
+    page, _dialogs, _outside = browser_page
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!doctype html><html lang="en"><title>t</title><main><p style="color:#fff;background:#e2620f">'
+        "white on the old orange</p></main></html>"
+    )
+    page.goto(bad.as_uri())
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    ids = page.evaluate("async () => (await axe.run(document)).violations.map(v => v.id)")
+    assert "color-contrast" in ids
+
+
+def test_usable_at_390_px(
+    scored: ResultsDocument, tmp_path: Path, browser_page: tuple[Any, list[str], list[str]]
+) -> None:
+    """A phone: the page does not scroll sideways and every factor bar keeps a visible track."""
+    page, _dialogs, _outside = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(write_html(scored, tmp_path / "scorecard.html").as_uri() + "#cluster-prod-eu-west")
+    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    tracks = page.evaluate(
+        "Array.from(document.querySelectorAll('.factor-bars .track, #cluster-prod-eu-west .track'))"
+        ".map(t => { const r = t.getBoundingClientRect(); return [r.left, r.right, r.width]; })"
+    )
+    assert len(tracks) == 24
+    for left, right, width in tracks:
+        assert width >= 60 and left >= 0 and right <= 390, (left, right, width)
+    page.screenshot(path=str(tmp_path / "scorecard-390.png"), full_page=True)
+
+
+def test_print_keeps_object_lists_and_reference_collapsed(
+    scored: ResultsDocument, tmp_path: Path, browser_page: tuple[Any, list[str], list[str]]
+) -> None:
+    page, _dialogs, _outside = browser_page
+    page.goto(write_html(scored, tmp_path / "scorecard.html").as_uri())
+    lists = "Array.from(document.querySelectorAll('details.more-objects, details.minor, details.check, .affected'))"
+    before = page.evaluate(f"{lists}.map(d => d.open)")
+    assert before.count(False) > len(scored.checks), "the reference and object lists start collapsed"
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.evaluate("Array.from(document.querySelectorAll('.cluster > details')).every(d => d.open)")
+    assert page.evaluate(f"{lists}.map(d => d.open)") == before, "printing opens no object list or check doc"
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.evaluate("Array.from(document.querySelectorAll('.cluster > details')).some(d => d.open)") is False
