@@ -1,9 +1,16 @@
-"""Admission webhooks that can stop a cluster from changing or restarting (FC-HOOK-*)."""
+"""Admission webhooks that can stop a cluster from changing or restarting, or that differ from the fleet (FC-HOOK-*).
+
+FC-HOOK-001/002 judge one cluster; FC-HOOK-003/004 compare each webhook's
+failure policy, by webhook name, with the cohort by the one rule.
+"""
 
 from __future__ import annotations
 
-from fleetcheck import ClusterView, Findings, check, skip
+from collections.abc import Callable
+
+from fleetcheck import ClusterView, Findings, FleetView, check, skip
 from fleetcheck.admission import WEBHOOK_KINDS, Webhook, selector_matches, webhooks_of
+from fleetcheck.facts.admission import WEBHOOK_POLICIES, WebhookPolicy
 from fleetcheck.redact import redact
 
 SLICES = "discovery.k8s.io/v1 endpointslices"
@@ -217,4 +224,119 @@ def test_webhook_does_not_intercept_its_own_recovery(cluster: ClusterView) -> No
     findings.raise_if_any(
         f"{len(findings)} fail-closed webhooks can block their own recovery after a restart; expected a "
         "namespaceSelector excluding kube-system and the webhook's namespace, or failurePolicy Ignore"
+    )
+
+
+def _policy_of(name: str) -> Callable[[dict[str, WebhookPolicy]], str | None]:
+    return lambda policies: policies[name].policy if name in policies else None
+
+
+def _policy_drift(cluster: ClusterView, fleet: FleetView, here: str, cohort: str) -> tuple[Findings, list[str], int]:
+    """Webhooks whose policy here is ``here`` while the cohort's standard for that webhook name is ``cohort``.
+
+    Returns the findings, the undecided webhooks ("name: why"), and how many webhooks were compared.
+    """
+    fleet.standard(cluster, WEBHOOK_POLICIES, lambda _: True)  # alone, the reference itself, an unreadable reference
+    mine = cluster.fact(WEBHOOK_POLICIES)
+    findings = Findings()
+    undecided: list[str] = []
+    judged = [name for name in sorted(mine) if mine[name].policy == here]
+    for name in judged:
+        standard = fleet.compare(cluster, WEBHOOK_POLICIES, _policy_of(name))
+        if not standard.decided:
+            if standard.kind not in ("alone", "reference-unknown"):
+                undecided.append(redact(f"{name}: {standard.source}"))
+            continue
+        if standard.expected == cohort:
+            findings.add(
+                mine[name].ref,
+                redact(f"webhook {name} is failurePolicy {here} here, {cohort} by the standard ({standard.says})"),
+            )
+    return findings, undecided, len(judged)
+
+
+@check(
+    "FC-HOOK-003",
+    title="Webhook fails closed here but open in the rest of its cohort",
+    factor="managed",
+    severity="high",
+    scope="fleet",
+    reads=list(WEBHOOK_KINDS),
+    success="no webhook fails closed here while the cohort's standard for it is Ignore",
+)
+def test_webhook_failure_policy_matches_cohort_fail(cluster: ClusterView, fleet: FleetView) -> None:
+    """A webhook is ``failurePolicy: Fail`` on this cluster and ``Ignore`` by its cohort's standard.
+
+    What: each admission webhook of this cluster whose ``failurePolicy`` is
+    ``Fail`` (the v1 default when unset) is looked up by its own name
+    (``validation.gatekeeper.sh``) in the other clusters of the cohort. The
+    standard for that webhook is the reference cluster's policy when one is
+    named, else the policy a strict majority of the clusters that have the
+    webhook hold; clusters without the webhook do not vote, and a webhook
+    found on no other cluster is not judged. ``Ignore`` as the standard
+    fails. Counts toward *managed*: the same webhook with a different
+    policy on one cluster was changed there by hand (a debugging session,
+    a chart value overridden once), which is drift.
+    Why: a fail-closed webhook is a cluster-wide dependency: when its
+    backend is down every matching request is rejected (FC-HOOK-001). The
+    fleet decided this webhook may fail open; on this one cluster it does
+    not, so the outage that the rest of the fleet shrugs off stops this
+    cluster's deployments, and only here.
+    Fix: set the webhook's ``failurePolicy`` from the same source as on the
+    other clusters (the chart value or GitOps overlay), or, if Fail is the
+    right choice, change it fleet-wide and make its backend highly available.
+    References: https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/ ;
+    https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/
+    """
+    findings, undecided, judged = _policy_drift(cluster, fleet, "Fail", "Ignore")
+    if not judged:
+        skip("no fail-closed admission webhook on this cluster")
+    not_judged = f"; not judged (no standard): {'; '.join(undecided[:5])}" if undecided else ""
+    if not findings and undecided and len(undecided) == judged:
+        skip(f"none of the {judged} fail-closed webhooks has a cohort standard{not_judged}")
+    findings.raise_if_any(
+        f"{len(findings)} of {judged} fail-closed webhooks fail open on the rest of cohort "
+        f"{fleet.cohort_label(cluster)}; expected failurePolicy Ignore, as there{not_judged}"
+    )
+
+
+@check(
+    "FC-HOOK-004",
+    title="Webhook fails open here but closed in the rest of its cohort",
+    factor="managed",
+    severity="medium",
+    scope="fleet",
+    reads=list(WEBHOOK_KINDS),
+    success="no webhook fails open here while the cohort's standard for it is Fail",
+)
+def test_webhook_failure_policy_matches_cohort_ignore(cluster: ClusterView, fleet: FleetView) -> None:
+    """A webhook is ``failurePolicy: Ignore`` here and ``Fail`` by its cohort's standard (FC-HOOK-003 reversed).
+
+    What: the same comparison as FC-HOOK-003, the other way round: each
+    webhook of this cluster with ``failurePolicy: Ignore`` is looked up by
+    name in the cohort, and a standard (reference cluster, else the strict
+    majority of the clusters that have it) of ``Fail`` fails. Clusters
+    without the webhook do not vote. Counts toward *managed*: a policy set
+    differently on one cluster is hand-made drift.
+    Why: this direction matters too, for a different reason: a validating
+    policy webhook (Gatekeeper, Kyverno, an image-signature verifier) that
+    fails open lets every request through while its backend is down or
+    slow, so the policy the fleet enforces is silently not enforced on this
+    cluster; a mutating webhook that fails open leaves pods without the
+    sidecar or defaults the others get.
+    Fix: set the webhook's ``failurePolicy`` from the same source as on the
+    other clusters; if Ignore is intended here, waive the configuration
+    (``objects: ValidatingWebhookConfiguration/<name>``) with the reason.
+    References: https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/ ;
+    https://open-policy-agent.github.io/gatekeeper/website/docs/failing-closed/
+    """
+    findings, undecided, judged = _policy_drift(cluster, fleet, "Ignore", "Fail")
+    if not judged:
+        skip("no fail-open admission webhook on this cluster")
+    not_judged = f"; not judged (no standard): {'; '.join(undecided[:5])}" if undecided else ""
+    if not findings and undecided and len(undecided) == judged:
+        skip(f"none of the {judged} fail-open webhooks has a cohort standard{not_judged}")
+    findings.raise_if_any(
+        f"{len(findings)} of {judged} fail-open webhooks fail closed on the rest of cohort "
+        f"{fleet.cohort_label(cluster)}; expected failurePolicy Fail, as there{not_judged}"
     )

@@ -29,13 +29,18 @@ __all__ = [
     "ApiRemovals",
     "Calendar",
     "CalendarEntry",
+    "CgroupV1Refusal",
+    "NodeLifecycle",
+    "OsEndOfLife",
     "RetiredComponent",
     "RetiredComponents",
+    "RuntimeEndOfLife",
     "SupportCalendar",
     "Table",
     "addon_versions",
     "api_removals",
     "minor_key",
+    "node_lifecycle",
     "parse_semver",
     "retired_components",
     "support_calendar",
@@ -184,6 +189,61 @@ class AddonVersions(Table):
         return lines
 
 
+class OsEndOfLife(_Strict):
+    """When one node operating system (matched by ``osImage`` prefix) stops getting fixes."""
+
+    prefix: str = Field(min_length=3)
+    end: date
+    what: str
+    source: str
+
+    def matches(self, os_image: str) -> bool:
+        """Whether ``os_image`` is this OS: the prefix, then no further letter or digit (AL2 is not AL2023)."""
+        if not os_image.startswith(self.prefix):
+            return False
+        rest = os_image[len(self.prefix) :]
+        return not rest or not rest[0].isalnum()
+
+
+class RuntimeEndOfLife(_Strict):
+    """When one container runtime minor (``containerd`` ``1.7``) stops getting fixes."""
+
+    name: str = Field(min_length=1)
+    minor: str = Field(pattern=_MINOR.pattern)
+    end: date
+    source: str
+
+    @property
+    def family(self) -> str:
+        """``containerd 1.7``: how settings and messages name it."""
+        return f"{self.name} {self.minor}"
+
+
+class CgroupV1Refusal(_Strict):
+    """From which kubelet minor the kubelet refuses cgroup v1 hosts by default (a declared rule, with its source)."""
+
+    refused_from: str = Field(pattern=_MINOR.pattern)
+    source: str
+    notes: str = ""
+
+
+class NodeLifecycle(Table):
+    """``node_lifecycle.yaml``."""
+
+    operating_systems: list[OsEndOfLife]
+    runtimes: list[RuntimeEndOfLife]
+    cgroup_v1: CgroupV1Refusal
+
+    def summary_lines(self) -> list[str]:
+        """One line per OS and runtime row, and the cgroup v1 rule."""
+        lines = [f"OS {e.prefix}: {e.what} on {e.end} ({e.source})" for e in self.operating_systems]
+        lines += [f"runtime {e.family}: end of life {e.end} ({e.source})" for e in self.runtimes]
+        lines.append(
+            f"cgroup v1: the kubelet refuses it by default from {self.cgroup_v1.refused_from} ({self.cgroup_v1.source})"
+        )
+        return lines
+
+
 T = TypeVar("T", bound=Table)
 
 
@@ -223,7 +283,13 @@ def addon_versions() -> AddonVersions:
     return _load("addon_versions", AddonVersions)
 
 
-_ALL = (api_removals, support_calendar, retired_components, addon_versions)
+@cache
+def node_lifecycle() -> NodeLifecycle:
+    """Node OS and container runtime end-of-life dates, and the kubelet's cgroup v1 refusal."""
+    return _load("node_lifecycle", NodeLifecycle)
+
+
+_ALL = (api_removals, support_calendar, retired_components, addon_versions, node_lifecycle)
 
 
 def tables_used_by(code: str) -> list[Table]:

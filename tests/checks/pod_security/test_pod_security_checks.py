@@ -39,3 +39,42 @@ def test_declared_cluster_default_counts(pytester: pytest.Pytester, tmp_path: Pa
     prof = profile(tmp_path / "p.yaml", {"FC-PSA-001": {"cluster_default": "baseline"}})
     verdicts = scan(pytester, "test_pod_security.py", bare, profile=prof)
     assert verdicts.outcome("FC-PSA-001", "bare") == "pass"
+
+
+def _levels(team_b: str | None, *, extra: bool = False) -> list[dict]:
+    labels = {ENFORCE: team_b} if team_b is not None else {}
+    objects = [
+        namespace("kube-system", {ENFORCE: "privileged"}),
+        namespace("team-a", {ENFORCE: "restricted"}),
+        namespace("team-b", labels),
+    ]
+    if extra:
+        objects.append(namespace("sandbox-jane", {ENFORCE: "privileged"}))
+    return objects
+
+
+def test_enforce_levels_against_the_cohort(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    a = write_snapshot(tmp_path / "a", _levels("baseline"))
+    b = write_snapshot(tmp_path / "b", _levels("baseline"))
+    c = write_snapshot(tmp_path / "c", _levels("baseline"))
+    loose = write_snapshot(tmp_path / "loose", _levels("privileged", extra=True))
+    bare = write_snapshot(tmp_path / "bare", _levels(None))
+    verdicts = scan(pytester, "test_pod_security.py", a, b, c, loose, bare)
+    assert verdicts.outcome("FC-PSA-002", "a") == "pass"
+    assert verdicts.outcome("FC-PSA-002", "loose") == "fail"
+    message = verdicts.message("FC-PSA-002", "loose")
+    assert "Namespace/team-b: pod-security.kubernetes.io/enforce=privileged here, baseline by the standard" in message
+    assert "majority: 3 of 5 clusters of cohort profile default" in message
+    # sandbox-jane exists only here: not a namespace of the cohort, not judged
+    assert verdicts.objects("FC-PSA-002", "loose") == ["Namespace/team-b"]
+    assert verdicts.outcome("FC-PSA-002", "bare") == "fail"
+    assert "enforce=(no enforce label) here, baseline" in verdicts.message("FC-PSA-002", "bare")
+
+
+def test_enforce_levels_split_skips(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    a = write_snapshot(tmp_path / "a", _levels("baseline"))
+    b = write_snapshot(tmp_path / "b", _levels("privileged"))
+    verdicts = scan(pytester, "test_pod_security.py", a, b)
+    assert verdicts.outcome("FC-PSA-002", "a") == "pass"  # kube-system and team-a agree; team-b's split is noted
+    solo = scan(pytester, "test_pod_security.py", write_snapshot(tmp_path / "solo", _levels("baseline")))
+    assert solo.outcome("FC-PSA-002", "solo") == "skip"

@@ -159,3 +159,64 @@ def test_ca_bundle_parse_is_bounded() -> None:
     assert parsed.problems == ["more than 3 certificates; the rest not read"]
     huge = parse_ca_bundle("A" * 2_000_000, max_bytes=1024)
     assert huge.certs == [] and "larger than 1,024 bytes" in huge.problems[0]
+
+
+def _policy_cluster(tmp_path: Path, name: str, policy: str, *, extra: str | None = None) -> Path:
+    hooks = [webhook("validation.gatekeeper.sh", namespace_selector=EXCLUDE, failure_policy=policy)]
+    if extra is not None:
+        hooks.append(webhook("check-ignore.gatekeeper.sh", namespace_selector=EXCLUDE, failure_policy=extra))
+    objects = [
+        *NAMESPACES,
+        webhook_config("ValidatingWebhookConfiguration", "gatekeeper-validating-webhook-configuration", hooks),
+        endpoint_slice(*reversed(GK), ready=[True]),
+    ]
+    return write_snapshot(tmp_path / name, objects)
+
+
+def test_failure_policy_against_the_cohort(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    fleet = [
+        _policy_cluster(tmp_path, "a", "Ignore"),
+        _policy_cluster(tmp_path, "b", "Ignore", extra="Fail"),
+        _policy_cluster(tmp_path, "closed", "Fail", extra="Ignore"),
+    ]
+    verdicts = scan(pytester, "test_webhooks.py", *fleet)
+    assert verdicts.outcome("FC-HOOK-003", "closed") == "fail"
+    message = verdicts.message("FC-HOOK-003", "closed")
+    assert "webhook validation.gatekeeper.sh is failurePolicy Fail here, Ignore by the standard" in message
+    assert "majority: 2 of 3 clusters of cohort profile default" in message
+    assert verdicts.objects("FC-HOOK-003", "closed") == [
+        "ValidatingWebhookConfiguration/gatekeeper-validating-webhook-configuration"
+    ]
+    assert verdicts.outcome("FC-HOOK-003", "a") == "skip"  # nothing fails closed on a
+    # check-ignore: Fail on b, Ignore on closed, absent on a -> an even split, not judged, said
+    assert verdicts.outcome("FC-HOOK-003", "b") == "skip"
+    assert "no value holds more than half" in verdicts.message("FC-HOOK-003", "b")
+    # the reverse: a and b fail open on validation.gatekeeper.sh, which is the standard: pass
+    assert verdicts.outcome("FC-HOOK-004", "a") == "pass"
+
+
+def test_fail_open_against_a_fail_closed_cohort(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    fleet = [
+        _policy_cluster(tmp_path, "a", "Fail"),
+        _policy_cluster(tmp_path, "b", "Fail"),
+        _policy_cluster(tmp_path, "open", "Ignore"),
+    ]
+    verdicts = scan(pytester, "test_webhooks.py", *fleet)
+    assert verdicts.outcome("FC-HOOK-004", "open") == "fail"
+    assert "is failurePolicy Ignore here, Fail by the standard" in verdicts.message("FC-HOOK-004", "open")
+    assert verdicts.outcome("FC-HOOK-003", "a") == "pass"
+    assert verdicts.outcome("FC-HOOK-004", "a") == "skip"
+
+
+def test_failure_policy_with_a_reference_cluster(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    fleet = [
+        _policy_cluster(tmp_path, "ref", "Ignore"),
+        _policy_cluster(tmp_path, "b", "Fail"),
+        _policy_cluster(tmp_path, "c", "Fail"),
+    ]
+    prof = profile(tmp_path / "p.yaml", {})
+    prof.write_text(prof.read_text() + "reference_cluster: ref\n")
+    verdicts = scan(pytester, "test_webhooks.py", *fleet, profile=prof)
+    assert verdicts.outcome("FC-HOOK-003", "b") == "fail"
+    assert "reference cluster ref" in verdicts.message("FC-HOOK-003", "b")
+    assert verdicts.outcome("FC-HOOK-003", "ref") == "skip"
