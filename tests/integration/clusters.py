@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 import yaml
 
+from tests.builders import write_empty_lists
+
 CAPTURED = "2026-11-24T10:00:00Z"
 
 
@@ -179,6 +181,8 @@ def write_cluster(
         "pods.json",
         [pod(clean[i % 3], f"api-7d9f8c6b5-{i:05d}", "registry.example.com/api:1.4.2") for i in range(pods)],
     )
+    # a capture of a real cluster holds every kind; these are empty here (an absent file would be "not captured")
+    write_empty_lists(folder, [{"kind": k} for k in ("Namespace", "ResourceQuota", "LimitRange", "Pod")])
     meta = {
         "name": name,
         "captured": CAPTURED,
