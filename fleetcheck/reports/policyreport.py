@@ -66,12 +66,14 @@ _KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
 def object_name(cluster: str, prefix: str = "fleetcheck-") -> str:
     """``<prefix><cluster>`` as a DNS-subdomain object name or file stem; a hash suffix when it had to change."""
     wanted = f"{prefix}{cluster}"
-    name = _INVALID.sub("-", wanted.lower()).strip("-.")
-    name = re.sub(r"\.{2,}", ".", name)
+    # every dot-separated label must start and end with a letter or digit (DNS-1123), not only the whole name
+    labels = (label.strip("-") for label in _INVALID.sub("-", wanted.lower()).split("."))
+    name = ".".join(label for label in labels if label)
     if name == wanted and len(name) <= _NAME_MAX:
         return name
     digest = hashlib.sha256(cluster.encode()).hexdigest()[:8]
-    return f"{name[: _NAME_MAX - 9].rstrip('-.')}-{digest}"
+    stem = name[: _NAME_MAX - 9].rstrip("-.")
+    return f"{stem}-{digest}" if stem else digest
 
 
 def _timestamp(started: str) -> dict[str, int]:
@@ -116,7 +118,7 @@ def _result(record: ResultRecord, info: CheckInfo | None, timestamp: dict[str, i
             properties["finding"] = message
         result["message"] = one_line(f"waived: {(record.waiver or {}).get('reason') or message or 'no reason given'}")
     objects = [clean_text(o) for o in record.objects]
-    total = max(len(objects), int(getattr(record, "objects_total", 0) or 0))
+    total = max(len(objects), record.objects_total or 0)
     if objects:
         listed = objects[:MAX_RESOURCES]
         resources = [r for r in map(_resource, listed) if r is not None]
@@ -137,12 +139,10 @@ def cluster_reports(doc: ResultsDocument, cluster: ClusterSummary, records: list
     results = [_result(r, doc.checks.get(r.code), timestamp) for r in sorted(records, key=lambda r: r.code)]
     counts = Counter(r["result"] for r in results)
     annotations = {"fleetcheck.io/cluster": clean_text(cluster.name), "fleetcheck.io/started": clean_text(doc.started)}
-    run_id = getattr(doc, "run_id", None)
+    run_id = doc.run_id
     if run_id:
         annotations["fleetcheck.io/run-id"] = str(run_id)
-    complete = getattr(doc, "complete", None)
-    if complete is not None:
-        annotations["fleetcheck.io/complete"] = str(bool(complete)).lower()
+    annotations["fleetcheck.io/complete"] = str(doc.complete).lower()
     return {
         "metadata": {
             "name": object_name(cluster.name),

@@ -11,6 +11,7 @@ silently prunes (object name, unknown fields).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import jsonschema
@@ -171,3 +172,12 @@ def test_object_names_are_valid_and_distinct() -> None:
     assert len(names) == 4
     for name in names:
         assert len(name) <= 253 and name == name.lower() and name[0].isalnum() and name[-1].isalnum()
+
+
+@pytest.mark.parametrize("cluster", ["prod/../../etc: {a: b}\n- x", "a.-b", "-.-", "...", "x.y-.z", "é" * 10])
+def test_object_names_are_dns_subdomains_label_by_label(cluster: str) -> None:
+    """Each dot-separated label starts and ends alphanumeric, as the API server (and our schema) require."""
+    pattern = re.compile(report_schema("policyreports")["$defs"]["objectMeta"]["properties"]["name"]["pattern"])
+    name = object_name(cluster)
+    assert pattern.fullmatch(name) and len(name) <= 253, name
+    assert object_name(cluster, prefix="") and not object_name(cluster, prefix="").startswith(("-", "."))

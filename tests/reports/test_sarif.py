@@ -50,11 +50,16 @@ def test_the_schema_is_the_sarif_2_1_0_release() -> None:
     assert "Version 2.1.0-rtm.5" in schema["title"]
 
 
-def test_a_missing_schema_fails_wherever_setup_could_have_installed_it(tmp_path: Path) -> None:
-    missing = tmp_path / "sarif.json"
-    for npm, euid, ci in [("/usr/bin/npm", 1000, False), (None, 0, False), (None, 1000, True), ("/usr/bin/npm", 0, True)]:
-        with pytest.raises(pytest.fail.Exception, match=r"setup\.sh --test. installs @microsoft/jest-sarif@"):
-            require_installed(missing, SARIF_PACKAGE, npm=npm, euid=euid, ci=ci)
+@pytest.mark.parametrize(
+    ("npm", "euid", "ci"),
+    [("/usr/bin/npm", 1000, False), (None, 0, False), (None, 1000, True), ("/usr/bin/npm", 0, True)],
+    ids=["npm-present", "root-installs-npm", "ci", "ci-root"],
+)
+def test_a_missing_schema_fails_wherever_setup_could_have_installed_it(
+    tmp_path: Path, npm: str | None, euid: int, ci: bool
+) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"setup\.sh --test. installs @microsoft/jest-sarif@"):
+        require_installed(tmp_path / "sarif.json", SARIF_PACKAGE, npm=npm, euid=euid, ci=ci)
 
 
 def test_a_missing_schema_skips_only_without_npm_and_root_outside_ci(tmp_path: Path) -> None:
