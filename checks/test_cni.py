@@ -16,6 +16,7 @@ from fleetcheck.cni import SIGNATURES, CniDetection, SemVer, normalize_cni_name
 from fleetcheck.errors import ConfigError
 from fleetcheck.facts.builtin import CNI
 from fleetcheck.facts.compare import Standard
+from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.outcomes import name_list
 from fleetcheck.view import settle
 
@@ -52,42 +53,72 @@ def _standard_cni(cluster: ClusterView, fleet: FleetView) -> Standard[str]:
     title="No known CNI found",
     factor="boring",
     severity="medium",
-    reads=["daemonsets"],
-    success="a known CNI's node agent DaemonSet was found",
+    reads=["daemonsets"],  # Nodes (k3s's embedded flannel) are read by the CNI fact when they can be
+    success="a known CNI's node agent DaemonSet (or k3s's embedded flannel) was found",
 )
 def test_known_cni_installed(cluster: ClusterView) -> None:
     """No DaemonSet in any namespace is the node agent of a known CNI.
 
     What: DaemonSets in every namespace are matched by name and by container
-    image against the known CNIs: Calico (``calico-node``, ``calico/node``),
-    Cilium (``cilium``, ``cilium/cilium``), flannel (``kube-flannel-ds`` in
-    ``kube-flannel`` or ``kube-system``), the AWS VPC CNI (``aws-node``,
-    ``amazon-k8s-cni``), Weave Net, Antrea, kube-router, OVN-Kubernetes,
-    Canal and kind's kindnet. A DaemonSet named like a CNI agent but running
-    another image does not count, and the failure names it.
+    image against the known CNIs: Calico (``calico-node``, ``calico/node``,
+    operator-installed in ``calico-system``), Cilium (``cilium``,
+    ``cilium/cilium``; GKE Dataplane V2's ``anetd``; Azure CNI powered by
+    Cilium), flannel (``kube-flannel-ds`` in ``kube-flannel`` or
+    ``kube-system``), the AWS VPC CNI (``aws-node``, ``amazon-k8s-cni``),
+    Azure CNI (``azure-cns``), GKE's legacy ``netd``, Weave Net, Antrea,
+    kube-router, OVN-Kubernetes and OpenShiftSDN, Canal (RKE2's
+    ``rke2-canal`` with ``rancher/hardened-*`` images too) and kind's
+    kindnet; on k3s and RKE2 nodes, flannel built into the binary counts
+    when the nodes carry ``flannel.alpha.coreos.com/*`` annotations and no
+    CNI DaemonSet runs. A DaemonSet named like a CNI agent but running
+    another image does not count, and the failure names it. Calico with
+    ``CALICO_NETWORKING_BACKEND=none`` enforces policy only and is not a pod
+    network. On GKE and AKS, whose default pod networking runs no agent
+    DaemonSet (routes-based GKE, kubenet or node-subnet Azure CNI), the
+    check is skipped naming the provider evidence instead of failing.
     Why: a cluster whose CNI nobody can name cannot be kept "boring": its
     network policy semantics, MTU, upgrade path and failure modes differ
     from the rest of the fleet, and runbooks written for the fleet's CNI do
     not apply during an incident. It is also how a hand-installed or
     vendor-hidden network plugin announces itself.
     Fix: install the fleet's CNI from the platform's GitOps repository; if
-    the cluster runs a CNI this check does not know (a managed dataplane),
-    waive the code for the cluster with the reason, and tell fleetcheck's
-    maintainers the DaemonSet and image so it can be added.
+    the cluster runs a CNI this check does not know, waive the code for the
+    cluster with the reason, and tell fleetcheck's maintainers the DaemonSet
+    and image so it can be added.
     References: https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/ ;
-    https://kubernetes.io/docs/concepts/cluster-administration/addons/#networking-and-network-policy
+    https://kubernetes.io/docs/concepts/cluster-administration/addons/#networking-and-network-policy ;
+    https://cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2 ;
+    https://learn.microsoft.com/azure/aks/azure-cni-powered-by-cilium ;
+    https://docs.k3s.io/networking/basic-network-options
     """
     detection = _detection(cluster)
     if detection.primary is not None:
         return
-    known = ", ".join(sorted({pattern for s in SIGNATURES for pattern in s.daemonsets if "*" not in pattern}))
     seen = _names(detection.daemonsets) if detection.daemonsets else "none"
-    near = f"; {'; '.join(detection.near_misses)}" if detection.near_misses else ""
+    extra = [*detection.near_misses, *detection.notes]
+    if detection.policy_engines:
+        extra.append(detection.describe())
+    said = f"; {'; '.join(extra)}" if extra else ""
+    platform = cluster.fact(PROVIDER)
+    if platform.provider in _AGENTLESS_NETWORKING:
+        skip(
+            f"{platform.title} runs its default pod networking without a CNI agent DaemonSet "
+            f"({_AGENTLESS_NETWORKING[platform.provider]}); none of the {len(detection.daemonsets)} DaemonSets "
+            f"({seen}) is a known CNI's agent{said}; provider evidence: {platform.describe()}"
+        )
+    known = ", ".join(sorted({pattern for s in SIGNATURES for pattern in s.daemonsets if "*" not in pattern}))
     fail(
         f"no known CNI found: none of the {len(detection.daemonsets)} DaemonSets ({seen}) is the node agent "
-        f"of a known CNI{near}; expected a DaemonSet such as {known} running that CNI's image",
+        f"of a known CNI{said}; expected a DaemonSet such as {known} running that CNI's image",
         [ref.split(" ", 1)[0] for ref in detection.near_misses],
     )
+
+
+#: managed providers whose default pod networking runs no agent DaemonSet, and what it then is
+_AGENTLESS_NETWORKING = {
+    "gke": "the legacy routes-based or VPC-native dataplane; Dataplane V2 would show as DaemonSet anetd",
+    "aks": "kubenet or node-subnet Azure CNI; overlay and Cilium clusters would show azure-cns or cilium",
+}
 
 
 @check(

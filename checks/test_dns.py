@@ -21,6 +21,7 @@ from fleetcheck.corefile import DnsSetup, is_file_target, normalize_domain, norm
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts import builtin
 from fleetcheck.facts.key import Fact, FactInput
+from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.probes import ProbeError
 from fleetcheck.probes.dns import DnsAnswer, resolve_name
 
@@ -77,7 +78,13 @@ def test_dns_forwards_to_explicit_upstreams(cluster: ClusterView, settings: Expl
     come from snippets and from files imported out of ``coredns-custom``; a
     target that is a file (``/etc/resolv.conf``) fails. On kube-dns, a
     ``kube-dns`` ConfigMap without ``upstreamNameservers`` (or no ConfigMap)
-    fails, because its dnsmasq then uses the node's resolv.conf. The setting
+    fails, because its dnsmasq then uses the node's resolv.conf. The
+    provider's own places are read too: AKS's ``coredns-custom`` overrides,
+    RKE2's ``rke2-coredns-rke2-coredns``, OpenShift's
+    ``openshift-dns/dns-default`` (rendered by the DNS operator). A server
+    block with a second ``forward`` (an AKS ``*.override`` adding ``forward
+    .`` to ``.:53``) fails naming the override: CoreDNS refuses that
+    Corefile and crash-loops on restart. The setting
     ``require_explicit_upstreams: false`` turns the check off for a profile.
     Why: ``forward . /etc/resolv.conf`` is the kubeadm, kind, k3s and EKS
     default: pods then resolve external names through whatever resolvers the
@@ -93,11 +100,20 @@ def test_dns_forwards_to_explicit_upstreams(cluster: ClusterView, settings: Expl
     References: https://coredns.io/plugins/forward/ ,
     https://kubernetes.io/docs/tasks/administer-cluster/dns-custom-nameservers/
     """
+    setup = dns_setup(cluster)
+    if setup is not None and setup.refused:
+        fail(
+            f"{setup.title} refuses its configuration: {'; '.join(setup.refused)}; expected one forward per server "
+            "block (put the upstreams in the base forward, or serve other zones from a *.server key)",
+            list(setup.refused_refs),
+        )
     if not settings.require_explicit_upstreams:
         skip(f"profile {cluster.profile.name} does not require explicit upstreams (require_explicit_upstreams: false)")
-    setup = dns_setup(cluster)
     if setup is None:
-        skip("no CoreDNS Corefile or kube-dns ConfigMap/Deployment in kube-system (managed or custom DNS)")
+        skip(
+            "no CoreDNS Corefile or kube-dns ConfigMap/Deployment in kube-system, and no openshift-dns/dns-default "
+            "(managed DNS such as GKE's Cloud DNS, or custom DNS)"
+        )
     standard = cluster.profile.standards.dns_upstreams
     expected = (
         f"explicit resolvers: {', '.join(standard)} (standards.dns_upstreams)"
@@ -111,8 +127,9 @@ def test_dns_forwards_to_explicit_upstreams(cluster: ClusterView, settings: Expl
                 forwarding.ref,
                 f"{forwarding.server} forwards . to {', '.join(forwarding.files)} ({forwarding.origin})",
             )
+    owner = f" ({setup.managed_by})" if setup.managed_by else ""
     findings.raise_if_any(
-        f"{setup.provider} sends names outside the cluster to the node's resolvers; expected {expected}"
+        f"{setup.title} sends names outside the cluster to the node's resolvers; expected {expected}{owner}"
     )
 
 
@@ -406,13 +423,13 @@ class DnsReplicaSettings(BaseModel):
 
 
 def _dns_deployment(deployments: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``coredns`` or ``kube-dns`` in kube-system, else one labelled ``k8s-app: kube-dns`` (Helm, RKE2)."""
+    """``coredns``, ``kube-dns`` or RKE2's chart in kube-system, else one labelled ``k8s-app: kube-dns`` (Helm)."""
     in_system = {
         str(d["metadata"].get("name")): d
         for d in deployments
         if d.get("metadata", {}).get("namespace") == "kube-system"
     }
-    for name in ("coredns", "kube-dns"):
+    for name in ("coredns", "kube-dns", "rke2-coredns-rke2-coredns"):
         if name in in_system:
             return in_system[name]
     for name in sorted(in_system):
@@ -426,7 +443,7 @@ def _dns_deployment(deployments: list[dict[str, Any]]) -> dict[str, Any] | None:
     title="Fewer than 2 ready CoreDNS replicas",
     factor="explicit-dns",
     severity="medium",
-    reads=["deployments"],
+    reads=["deployments"],  # DaemonSets are listed only when no DNS Deployment is found (OpenShift)
     settings=DnsReplicaSettings,
     success="cluster DNS runs enough ready replicas to survive losing one",
 )
@@ -435,7 +452,11 @@ def test_dns_has_ready_replicas(cluster: ClusterView, settings: DnsReplicaSettin
 
     What: the Deployment ``coredns`` (or ``kube-dns``, or one labelled
     ``k8s-app: kube-dns``) in kube-system is read for ``status.readyReplicas``
-    (absent means 0). The prod and default profiles apply this check; the dev
+    (absent means 0); RKE2's ``rke2-coredns-rke2-coredns`` counts the same.
+    OpenShift runs its DNS as DaemonSet ``openshift-dns/dns-default``, one
+    pod per node: its ``status.numberReady`` is counted instead (DaemonSets
+    are read only on OpenShift, when no DNS Deployment is found). The prod and default
+    profiles apply this check; the dev
     and edge profiles ignore it (single-node clusters cannot spread replicas).
     Why: every pod's name lookups go through these replicas. With one ready
     replica, a node drain, an eviction or one crash-looping pod makes every
@@ -450,8 +471,34 @@ def test_dns_has_ready_replicas(cluster: ClusterView, settings: DnsReplicaSettin
     https://github.com/coredns/deployment/tree/master/kubernetes
     """
     deployment = _dns_deployment(cluster.list("deployments"))
+    if deployment is None and cluster.fact(PROVIDER).provider != "openshift":
+        skip("no coredns, kube-dns or rke2-coredns Deployment in kube-system (managed or custom DNS)")
     if deployment is None:
-        skip("no coredns or kube-dns Deployment in kube-system (managed or custom DNS)")
+        daemonset = next(
+            (
+                d
+                for d in cluster.list("daemonsets")
+                if (d.get("metadata") or {}).get("namespace") == "openshift-dns"
+                and (d.get("metadata") or {}).get("name") == "dns-default"
+            ),
+            None,
+        )
+        if daemonset is None:
+            skip(
+                "no coredns, kube-dns or rke2-coredns Deployment in kube-system and no openshift-dns/dns-default "
+                "DaemonSet (managed or custom DNS)"
+            )
+        status = daemonset.get("status") or {}
+        ready, desired = int(status.get("numberReady") or 0), int(status.get("desiredNumberScheduled") or 0)
+        if ready < settings.min_ready_replicas:
+            ref = "openshift-dns/DaemonSet/dns-default"
+            fail(
+                f"{ref} (OpenShift DNS operator) has {ready} ready pod{'s' if ready != 1 else ''} of {desired} "
+                f"scheduled; expected at least {settings.min_ready_replicas}, so losing one node does not stop "
+                "name resolution",
+                [ref],
+            )
+        return
     status = deployment.get("status") or {}
     ready = int(status.get("readyReplicas") or 0)
     wanted = (deployment.get("spec") or {}).get("replicas", 1)

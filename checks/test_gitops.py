@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetcheck import ClusterView, Findings, check, skip
+from fleetcheck import ClusterView, Findings, check, name_list, skip
 from fleetcheck.ownership import (
     WORKLOAD_READS,
     OwnershipRules,
@@ -54,7 +54,11 @@ def test_workloads_managed_by_gitops(cluster: ClusterView, settings: GitOpsSetti
     DaemonSets, CronJobs, and Jobs, ReplicaSets and Pods no controller owns.
     A ReplicaSet or Pod a Deployment owns counts through its Deployment,
     a Job through its CronJob; a workload an operator's custom resource owns
-    is set aside (its owner is what was applied). A workload is managed when
+    is set aside (its owner is what was applied). A debug Pod made by
+    ``kubectl run NAME`` (a bare Pod whose only label is ``run=NAME``, no
+    owner, no field manager but kubectl's) is not counted either: it is
+    named separately in the message, since a forgotten debug Pod is worth a
+    look but is not drift in what was applied. A workload is managed when
     it carries Argo CD tracking (``argocd.argoproj.io/tracking-id``
     annotation, or the ``argocd_label`` label, default
     ``app.kubernetes.io/instance``), Flux labels
@@ -87,6 +91,9 @@ def test_workloads_managed_by_gitops(cluster: ClusterView, settings: GitOpsSetti
         if census.owned_elsewhere
         else ""
     )
+    if census.debug_pods:
+        pods = "Pod" if len(census.debug_pods) == 1 else "Pods"
+        aside += f"; {len(census.debug_pods)} kubectl run debug {pods} not counted ({name_list(census.debug_pods, 4)})"
     if total == 0:
         skip(f"no top-level workloads in the {len(tenants)} tenant namespaces{aside}")
     managed = census.managed

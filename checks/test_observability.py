@@ -7,14 +7,19 @@ checks judge what it finds.
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from fleetcheck import ClusterView, check, fail, object_ref
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.telemetry import (
     LOG_SHIPPERS,
+    METRICS_AGENTS,
     METRICS_KINDS,
+    MetricsAgent,
     MetricsDestination,
     endpoint_matches,
     find_log_shippers,
+    find_metrics_agents,
     metrics_destinations,
     nodes_for,
     rollout_problems,
@@ -39,15 +44,66 @@ def _refuse_if_unread(refused: list[str]) -> None:
         raise FleetcheckError(f"could not read every metrics configuration: {_listed(refused)}")
 
 
+_STORES = sorted({agent.store for agent in METRICS_AGENTS})
+
+
+class MetricsStoreSettings(BaseModel):
+    """Settings of FC-OBS-001."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_stores: list[str] | None = Field(
+        default=None,
+        description="the stores of provider and vendor metrics agents that count as the central store ("
+        + ", ".join(_STORES)
+        + "); unset: an agent counts exactly when the profile declares no standards.metrics_endpoints",
+    )
+
+
+def _metrics_agents(cluster: ClusterView) -> list[MetricsAgent]:
+    """Provider and vendor agents shipping metrics to their own store (once per cluster per run)."""
+
+    def find() -> list[MetricsAgent]:
+        workloads = [("DaemonSet", d) for d in cluster.list("daemonsets")]
+        workloads += [("Deployment", d) for d in cluster.list("deployments")]
+        return find_metrics_agents(workloads)
+
+    return cluster.memo("fleetcheck.telemetry.metrics_agents", find)
+
+
+def _agents_count(agents: list[MetricsAgent], settings: MetricsStoreSettings, declared: list[str]) -> bool:
+    if settings.agent_stores is None:
+        return bool(agents) and not declared
+    return any(agent.signature.store in settings.agent_stores for agent in agents)
+
+
+def _agents_seen(agents: list[MetricsAgent], settings: MetricsStoreSettings, declared: list[str]) -> str:
+    """What was seen and why it does not count, for a failure message (empty when no agent was seen)."""
+    if not agents:
+        return ""
+    seen = _listed([agent.describe() for agent in agents])
+    if settings.agent_stores is None:
+        why = (
+            "provider agents count only when the profile declares no standards.metrics_endpoints; list their "
+            "store in settings FC-OBS-001 agent_stores to count it"
+        )
+    else:
+        listed = ", ".join(settings.agent_stores) or "none"
+        why = f"settings FC-OBS-001 agent_stores lists {listed}"
+    return f"metrics agents seen, not counted as the central store: {seen} ({why})"
+
+
 @check(
     "FC-OBS-001",
     title="Metrics do not leave the cluster for the central store",
     factor="observable",
     severity="high",
+    # DaemonSets and Deployments (metrics agents) are listed only when no configured destination decides
     reads=list(METRICS_KINDS),
+    settings=MetricsStoreSettings,
     success="metrics are remote-written off the cluster (to the profile's central store when it declares one)",
 )
-def test_metrics_reach_central_store(cluster: ClusterView) -> None:
+def test_metrics_reach_central_store(cluster: ClusterView, settings: MetricsStoreSettings) -> None:
     """Metrics do not leave the cluster for the profile's central store.
 
     What: the metrics destinations configured in the cluster are collected:
@@ -62,6 +118,15 @@ def test_metrics_reach_central_store(cluster: ClusterView) -> None:
     passes; URLs naming a Service (``*.svc``), a bare name or loopback stay
     inside and do not count. Fails when none is found. URLs taken from the
     environment or a Secret cannot be judged and are named as such.
+    Provider and vendor agents that ship to a store of their own, with no
+    URL to read, are named when seen: Azure Monitor's ``ama-metrics``, GKE's
+    ``gke-metrics-agent`` and Managed Prometheus ``collector``
+    (``gmp-system``), the CloudWatch agent, the Datadog and Elastic agents.
+    They count as the central store when the setting ``agent_stores`` lists
+    their store (``azure-monitor``, ``google-cloud-monitoring``,
+    ``amazon-cloudwatch``, ``datadog``, ``elastic``); left unset, they count
+    exactly when the profile declares no ``metrics_endpoints``. A failure
+    then names the agents seen and why they did not count.
     Why: metrics that stay in the cluster die with it: the dashboards and
     alerts the on-call engineer needs during an outage are on the cluster
     that is down, and a fleet cannot be compared or capacity-planned from
@@ -85,36 +150,52 @@ def test_metrics_reach_central_store(cluster: ClusterView) -> None:
     unresolved = f"; could not judge: {_listed(scan.unresolved)}" if scan.unresolved else ""
     found = _listed([d.describe() for d in destinations]) if destinations else ""
     declared = cluster.profile.standards.metrics_endpoints
-    if declared:
-        if any(endpoint_matches(d.url, p) for d in destinations if d.url for p in declared):
-            return
-        _refuse_if_unread(scan.refused)
-        expected = ", ".join(declared)
-        if not destinations:
-            fail(
-                f"no metrics destination found (no Prometheus/PrometheusAgent remoteWrite, OpenTelemetry Collector "
-                f"metrics exporter, or remote_write in a ConfigMap){unresolved}; expected one sending to the "
-                f"central store {expected} (standards.metrics_endpoints of profile {cluster.profile.name})"
-            )
-        fail(
-            f"metrics are not sent to the central store: none of the {len(destinations)} destinations matches "
-            f"{expected} (standards.metrics_endpoints of profile {cluster.profile.name}); found: {found}{unresolved}",
-            _sources(destinations),
-        )
-    remote = [d for d in destinations if not d.in_cluster]
-    if remote:
+    if declared and any(endpoint_matches(d.url, p) for d in destinations if d.url for p in declared):
+        return
+    if not declared and any(not d.in_cluster for d in destinations):
+        return
+    agents = _metrics_agents(cluster)
+    if _agents_count(agents, settings, declared):
         return
     _refuse_if_unread(scan.refused)
+    seen = _agents_seen(agents, settings, declared)
+    agent_refs = [agent.ref for agent in agents]
+    if declared:
+        expected = ", ".join(declared)
+        if not destinations:
+            what = (
+                seen
+                if agents
+                else "no metrics destination found (no Prometheus/PrometheusAgent remoteWrite, OpenTelemetry "
+                "Collector metrics exporter, remote_write in a ConfigMap, or provider metrics agent)"
+            )
+            fail(
+                f"{what}{unresolved}; expected one sending to the central store {expected} "
+                f"(standards.metrics_endpoints of profile {cluster.profile.name})",
+                agent_refs,
+            )
+        also = f"; {seen}" if seen else ""
+        fail(
+            f"metrics are not sent to the central store: none of the {len(destinations)} destinations matches "
+            f"{expected} (standards.metrics_endpoints of profile {cluster.profile.name}); found: "
+            f"{found}{also}{unresolved}",
+            [*_sources(destinations), *agent_refs],
+        )
+    also = f"; {seen}" if seen else ""
     if destinations:
         fail(
-            f"metrics stay in the cluster: every destination is a Service or loopback address: {found}{unresolved}; "
-            "expected a remote-write or exporter URL outside the cluster (declare the central store in "
-            "standards.metrics_endpoints)",
-            _sources(destinations),
+            f"metrics stay in the cluster: every destination is a Service or loopback address: "
+            f"{found}{also}{unresolved}; expected a remote-write or exporter URL outside the cluster (declare the "
+            "central store in standards.metrics_endpoints)",
+            [*_sources(destinations), *agent_refs],
         )
+    if agents:
+        fail(f"{seen}{unresolved}; expected metrics remote-written off the cluster", agent_refs)
     fail(
         "no metrics destination found: no Prometheus/PrometheusAgent remoteWrite, OpenTelemetry Collector metrics "
-        f"exporter, or remote_write in a ConfigMap{unresolved}; expected metrics remote-written off the cluster"
+        f"exporter, remote_write in a ConfigMap, or provider metrics agent (looked for "
+        f"{', '.join(sorted({a.product for a in METRICS_AGENTS}))}){unresolved}; expected metrics remote-written "
+        "off the cluster"
     )
 
 
@@ -131,7 +212,13 @@ def test_log_shipper_on_every_node(cluster: ClusterView) -> None:
 
     What: DaemonSets in any namespace are recognised as log shippers by name
     or image (fluent-bit, fluentd, Vector, Promtail, the OpenTelemetry
-    Collector, Grafana Agent, Alloy, Filebeat). At least one must be fully
+    Collector, Grafana Agent, Alloy, Filebeat, Elastic Agent, the Datadog
+    agent with ``DD_LOGS_ENABLED=true``, and the providers' own: Azure
+    Monitor's ``ama-logs``, GKE's ``fluentbit-gke``, ``aws-for-fluent-bit``
+    and CloudWatch Container Insights' ``fluent-bit``). A variant scheduled
+    on no node by design (GKE's ``-scaling-*`` and Windows siblings, 0
+    desired) is not reported as not rolled out while a sibling of the same
+    product runs. At least one must be fully
     rolled out: the controller has observed its current generation,
     ``status.desiredNumberScheduled == numberReady == updatedNumberScheduled``
     (the last for ``RollingUpdate`` only), and it is scheduled on at least
@@ -164,6 +251,17 @@ def test_log_shipper_on_every_node(cluster: ClusterView) -> None:
         )
     nodes = cluster.list("nodes")
     reports: list[str] = []
+    running = {product for product, ds in shippers if int((ds.get("status") or {}).get("desiredNumberScheduled") or 0)}
+    idle = [
+        object_ref(ds, "DaemonSet")
+        for product, ds in shippers
+        if product in running and not int((ds.get("status") or {}).get("desiredNumberScheduled") or 0)
+    ]
+    shippers = [
+        (product, ds)
+        for product, ds in shippers
+        if product not in running or int((ds.get("status") or {}).get("desiredNumberScheduled") or 0)
+    ]
     for product, daemonset in shippers:
         eligible = nodes_for(daemonset, nodes)
         problems = rollout_problems(daemonset, len(eligible.names))
@@ -175,8 +273,9 @@ def test_log_shipper_on_every_node(cluster: ClusterView) -> None:
         accepting = f"{len(eligible.names)} of {len(nodes)} nodes accept it"
         name = object_ref(daemonset, "DaemonSet")
         reports.append(f"{name} ({product}, {accepting}): {', '.join(problems)}{left_out}")
+    idle_text = f" (0-desired variants not counted: {_listed(idle)})" if idle else ""
     fail(
-        f"no log shipper is fully rolled out on every schedulable Ready node: {'; '.join(reports)}; expected "
-        "desiredNumberScheduled == numberReady == updatedNumberScheduled, covering every node that accepts it",
+        f"no log shipper is fully rolled out on every schedulable Ready node: {'; '.join(reports)}{idle_text}; "
+        "expected desiredNumberScheduled == numberReady == updatedNumberScheduled, covering every node that accepts it",
         [object_ref(ds, "DaemonSet") for _, ds in shippers],
     )

@@ -23,6 +23,7 @@ from fleetcheck.apiserver import (
     find_apiserver_pods,
 )
 from fleetcheck.facts.builtin import AUTHENTICATION
+from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.probes.oidc import DEFAULT_MAX_BYTES, FetchLimits, probe_discovery
 
 STATIC_CREDENTIAL_FLAGS = ("token-auth-file", "basic-auth-file")
@@ -36,6 +37,29 @@ def _authentication(cluster: ClusterView) -> Authentication:
 def _judged(auth: Authentication) -> list[ServerAuthentication]:
     """Servers whose issuers are known and sound (no unknown config file, no fatal conflict)."""
     return [s for s in auth.servers if not s.unknown and not s.conflict]
+
+
+def _hidden_control_plane(cluster: ClusterView) -> str | None:
+    """Why no kube-apiserver pod can be read, when the provider says (``None``: no provider explains it).
+
+    EKS, GKE and AKS run the control plane out of sight; k3s runs the API
+    server inside its own binary; OpenShift keeps authentication in operator
+    configuration. The provider fact's evidence is named, so the reader sees
+    why fleetcheck believes it.
+    """
+    platform = cluster.fact(PROVIDER)
+    if platform.managed_control_plane:
+        where = "no kube-apiserver pod is visible"
+    elif platform.provider == "k3s":
+        where = "k3s runs kube-apiserver inside its binary (flags in /etc/rancher/k3s/config.yaml), not as a pod"
+    elif platform.provider == "openshift":
+        where = "OpenShift configures API server authentication in authentications.config.openshift.io/cluster"
+    else:
+        return None
+    return (
+        "managed control plane: declare facts.oidc_issuer (and facts.oidc_client_id) in the fleet file; "
+        f"{where} ({platform.describe()})"
+    )
 
 
 def _expected_issuer(cluster: ClusterView) -> str:
@@ -64,7 +88,9 @@ def test_apiserver_trusts_oidc(cluster: ClusterView) -> None:
     neither is declared). ``--oidc-*`` flags together with
     ``--authentication-config`` fail as a fatal misconfiguration. A managed
     control plane (no static pod) passes when the fleet file declares
-    ``facts.oidc_issuer`` and skips with the reason when it declares nothing.
+    ``facts.oidc_issuer`` and skips with the reason when it declares nothing:
+    on EKS, GKE and AKS (and k3s, OpenShift), told by the provider fact,
+    "managed control plane: declare facts.oidc_issuer", with the evidence.
     Why: without OIDC every person reaches the cluster with a client
     certificate or a static token: credentials that cannot be revoked (a
     certificate is valid until it expires), are shared, and leave with the
@@ -81,7 +107,7 @@ def test_apiserver_trusts_oidc(cluster: ClusterView) -> None:
     """
     auth = _authentication(cluster)
     if auth.unknown:
-        skip(auth.unknown)
+        skip(_hidden_control_plane(cluster) or auth.unknown)
     findings = Findings()
     for server in auth.servers:
         if server.conflict:
@@ -348,9 +374,12 @@ def test_no_static_credentials(cluster: ClusterView) -> None:
     """
     pods = find_apiserver_pods(cluster.list("pods"))
     if not pods:
+        hidden = _hidden_control_plane(cluster)
         skip(
-            "no kube-apiserver static pod in kube-system (a managed control plane): its credential files cannot "
-            "be seen through the API"
+            f"{hidden}; its credential files cannot be seen through the API"
+            if hidden
+            else "no kube-apiserver static pod in kube-system (a managed control plane): its credential files "
+            "cannot be seen through the API"
         )
     findings = Findings()
     for pod in pods:

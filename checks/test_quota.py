@@ -37,7 +37,10 @@ def _is_scoped(quota: dict) -> bool:
 def test_namespace_has_cpu_memory_quota(cluster: ClusterView) -> None:
     """A non-system namespace has no ResourceQuota that bounds both cpu and memory.
 
-    What: every namespace that is not a system namespace of the profile needs
+    What: every namespace that is not a system namespace (the profile's
+    ``system_namespaces``, and the namespaces of the cluster's provider:
+    ``gmp-system`` on GKE, ``gatekeeper-system`` on AKS, ``openshift-*`` ...,
+    extended by ``provider_namespaces``) needs
     unscoped ResourceQuotas whose ``spec.hard`` together bound cpu (``cpu``,
     ``requests.cpu`` or ``limits.cpu``) and memory (``memory``,
     ``requests.memory`` or ``limits.memory``). Scoped quotas (``scopes``,
@@ -53,7 +56,7 @@ def test_namespace_has_cpu_memory_quota(cluster: ClusterView) -> None:
     """
     namespaces = list(cluster.tenant_namespaces())
     if not namespaces:
-        skip("no tenant namespaces (only system namespaces of the profile)")
+        skip("no tenant namespaces (only system namespaces of the profile and of the cluster's provider)")
     quotas = _by_namespace(cluster.list("resourcequotas"))
     findings = Findings()
     for ns in namespaces:
@@ -99,7 +102,7 @@ def test_namespace_has_limitrange_defaults(cluster: ClusterView) -> None:
     """
     namespaces = list(cluster.tenant_namespaces())
     if not namespaces:
-        skip("no tenant namespaces (only system namespaces of the profile)")
+        skip("no tenant namespaces (only system namespaces of the profile and of the cluster's provider)")
     ranges = _by_namespace(cluster.list("limitranges"))
     findings = Findings()
     for ns in namespaces:
@@ -151,7 +154,7 @@ def test_quota_not_nearly_exhausted(cluster: ClusterView, settings: QuotaUsageSe
     quotas = [
         q
         for q in cluster.list("resourcequotas")
-        if not cluster.profile.is_system_namespace(str(q["metadata"].get("namespace", "")))
+        if not cluster.is_system_namespace(str(q["metadata"].get("namespace", "")))
     ]
     if not quotas:
         skip("no ResourceQuotas in tenant namespaces")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, check, fail, skip
-from fleetcheck.provider_guess import guess_provider
+from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.redact import redact
 from fleetcheck.reference_data import support_calendar
 
@@ -116,11 +116,11 @@ class ProviderSupportSettings(BaseModel):
 def test_minor_within_provider_support(cluster: ClusterView, settings: ProviderSupportSettings) -> None:
     """A managed cluster's minor is past its provider's standard support (into paid extended support, or beyond).
 
-    What: the provider is the profile's ``provider`` setting, else a
-    PROVISIONAL guess (``fleetcheck/provider_guess.py``: ``-eks-`` or
-    ``-gke.`` in the gitVersion, ``kubernetes.azure.com/*``,
-    ``eks.amazonaws.com/*`` or ``cloud.google.com/gke-*`` node labels; a
-    typed provider fact replaces it later). The minor is looked up in that
+    What: the provider is the profile's ``provider`` setting, else the
+    provider fact (``fleetcheck/provider.py``: ``-eks-`` or ``-gke.`` in the
+    gitVersion, ``kubernetes.azure.com/*``, ``eks.amazonaws.com/*`` or
+    ``cloud.google.com/gke-*`` node labels, providerID, the pods present;
+    a distribution such as RKE2 on EC2 is not EKS). The minor is looked up in that
     provider's calendar in ``support_calendar.yaml`` (EKS, GKE; AKS has no
     verified rows yet, so declare them with ``standard_end``). Past the end
     of standard support fails, saying whether extended support still runs
@@ -140,10 +140,11 @@ def test_minor_within_provider_support(cluster: ClusterView, settings: ProviderS
     if settings.provider:
         provider, evidence = settings.provider, "profile setting provider"
     else:
-        guessed, evidence = guess_provider(cluster.version.git_version, cluster.list("nodes"))
-        if guessed is None:
-            skip(f"not recognised as a managed cluster (provisional guess: {redact(evidence)}); FC-SUP-001 applies")
-        provider = guessed
+        detection = cluster.fact(PROVIDER)
+        evidence = "; ".join(detection.evidence) or detection.describe()
+        if not detection.managed_control_plane:
+            skip(f"not recognised as a managed cluster ({redact(evidence)}); FC-SUP-001 applies")
+        provider = detection.provider
     table = support_calendar()
     calendar = table.calendars.get(provider)
     minor = _minor(cluster)

@@ -17,7 +17,24 @@ omit its braces.
 
 The second half turns ConfigMaps and Deployments into a :class:`DnsSetup`:
 where the root zone is forwarded and which cluster domain is served, with the
-object and line each fact came from, so findings can point at them.
+object and line each fact came from, so findings can point at them. Where
+the Corefile lives and who owns it depends on the provider (shapes from
+``../shared/corpus/managed``), and :attr:`DnsSetup.managed_by` says where a
+fix must go:
+
+- kubeadm, kind, EKS (``eks.amazonaws.com/component: coredns``), k3s:
+  ``kube-system/coredns``;
+- AKS reconciles ``kube-system/coredns`` itself; users write
+  ``coredns-custom`` keys ``*.server`` (server blocks of their own) and
+  ``*.override`` (imported into ``.:53``). An override that adds a second
+  ``forward`` to ``.:53`` makes CoreDNS refuse the whole Corefile ("this
+  plugin can only be used once per Server Block") and crash-loop on restart:
+  :attr:`DnsSetup.refused` names the key and line;
+- RKE2: the ``rke2-coredns`` chart's ``kube-system/rke2-coredns-rke2-coredns``;
+- OpenShift: the DNS operator renders ``openshift-dns/dns-default`` (served
+  on ``.:5353``) from ``dns.operator.openshift.io/default``
+  ``spec.upstreamResolvers``;
+- GKE Standard: kube-dns, its upstreams as JSON in ConfigMap ``kube-dns``.
 """
 
 from __future__ import annotations
@@ -588,6 +605,19 @@ class DnsSetup:
     domain_origin: str
     unresolved_imports: tuple[str, ...] = ()
     stub_domains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: why CoreDNS refuses this configuration (each names the object, key and line); empty when it loads
+    refused: tuple[str, ...] = ()
+    #: the objects :attr:`refused` names (the ones to fix)
+    refused_refs: tuple[str, ...] = ()
+    #: who owns the configuration and where a change must be made ("" for a plain ConfigMap)
+    managed_by: str = ""
+    #: the provider's form (``EKS add-on``, ``OpenShift DNS operator``, ``RKE2 chart rke2-coredns``), "" when plain
+    variant: str = ""
+
+    @property
+    def title(self) -> str:
+        """``CoreDNS (EKS add-on)``, ``kube-dns``: the server and its managed form, for messages."""
+        return f"{self.provider} ({self.variant})" if self.variant else self.provider
 
     @property
     def upstreams(self) -> tuple[str, ...]:
@@ -614,12 +644,64 @@ def _meta(obj: Obj) -> Obj:
     return meta if isinstance(meta, dict) else {}
 
 
+def _in_namespace(objects: Sequence[Obj], namespace: str = "kube-system") -> dict[str, Obj]:
+    return {str(_meta(o).get("name", "")): o for o in objects if _meta(o).get("namespace") == namespace}
+
+
 def _in_kube_system(objects: Sequence[Obj]) -> dict[str, Obj]:
-    return {str(_meta(o).get("name", "")): o for o in objects if _meta(o).get("namespace") == "kube-system"}
+    return _in_namespace(objects)
 
 
-def _ref(kind: str, name: str) -> str:
-    return f"kube-system/{kind}/{name}"
+def _ref(kind: str, name: str, namespace: str = "kube-system") -> str:
+    return f"{namespace}/{kind}/{name}"
+
+
+#: where OpenShift's DNS operator writes the Corefile it renders
+OPENSHIFT_DNS = ("openshift-dns", "dns-default")
+_OPENSHIFT_OWNER = (
+    "OpenShift's DNS operator renders it from dns.operator.openshift.io/default: set spec.upstreamResolvers there "
+    "(the operator overwrites edits to the ConfigMap)"
+)
+_AKS_OWNER = "AKS reconciles kube-system/coredns: change it through coredns-custom (*.server or *.override keys)"
+_RKE2_OWNER = "the rke2-coredns chart renders it: set values in HelmChartConfig kube-system/rke2-coredns"
+_EKS_OWNER = "the EKS CoreDNS add-on owns it: change the Corefile through the add-on's configuration values"
+
+
+def _owner(configmap: Obj, custom: Obj | None, mounts_custom: bool) -> str:
+    """Who owns a CoreDNS ConfigMap, from its name, labels and the coredns-custom beside it."""
+    meta = _meta(configmap)
+    raw_labels = meta.get("labels")
+    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
+    name, namespace = str(meta.get("name", "")), str(meta.get("namespace", ""))
+    if (namespace, name) == OPENSHIFT_DNS:
+        return _OPENSHIFT_OWNER
+    if name.startswith("rke2-coredns"):
+        return _RKE2_OWNER
+    if "eks.amazonaws.com/component" in labels:
+        return _EKS_OWNER
+    if str(labels.get("addonmanager.kubernetes.io/mode", "")) == "Reconcile" and (custom is not None or mounts_custom):
+        return _AKS_OWNER
+    return ""
+
+
+def _second_forwards(corefile: Corefile, where: Any) -> tuple[list[str], list[str]]:
+    """(why, object refs) for server blocks with more than one ``forward``: CoreDNS refuses the Corefile."""
+    why: list[str] = []
+    refs: list[str] = []
+    for server in corefile.servers:
+        forwards = server.directive("forward")
+        if len(forwards) < 2:
+            continue
+        first_ref, first_at = where(forwards[0].source, forwards[0].line)
+        for extra in forwards[1:]:
+            ref, at = where(extra.source, extra.line)
+            why.append(
+                f"{ref} {at}: {extra.text()} adds a second forward to server block {server.label}, already "
+                f"forwarded by {first_ref} {first_at}: {forwards[0].text()}; CoreDNS refuses the whole Corefile "
+                "(plugin/forward: this plugin can only be used once per Server Block) and crash-loops on restart"
+            )
+            refs.append(ref)
+    return why, list(dict.fromkeys(refs))
 
 
 def _data(obj: Obj) -> dict[str, str]:
@@ -641,9 +723,10 @@ def _corefile_configmap(configmaps: Mapping[str, Obj]) -> Obj | None:
     return candidates[0][1] if candidates else None
 
 
-def _coredns_setup(configmap: Obj, custom: Obj | None) -> DnsSetup:
+def _coredns_setup(configmap: Obj, custom: Obj | None, *, mounts_custom: bool = False) -> DnsSetup:
     name = str(_meta(configmap).get("name", "coredns"))
-    main_ref = _ref("ConfigMap", name)
+    namespace = str(_meta(configmap).get("namespace") or "kube-system")
+    main_ref = _ref("ConfigMap", name, namespace)
     files: dict[str, str] = {}
     refs: dict[str, str] = {"Corefile": main_ref}
     custom_name = "coredns-custom"
@@ -652,7 +735,7 @@ def _coredns_setup(configmap: Obj, custom: Obj | None) -> DnsSetup:
         for key, value in _data(custom).items():
             path = f"{CORE_DNS_CUSTOM_DIR}/{key}"
             files[path] = value
-            refs[path] = _ref("ConfigMap", custom_name)
+            refs[path] = _ref("ConfigMap", custom_name, namespace)
 
     def where(source: str, line: int) -> tuple[str, str]:
         ref = refs.get(source, main_ref)
@@ -686,8 +769,17 @@ def _coredns_setup(configmap: Obj, custom: Obj | None) -> DnsSetup:
         zone, directive = domain
         domain_ref, origin = where(directive.source, directive.line)
         domain_origin = f"{origin}: {directive.text()}"
+    refused, refused_refs = _second_forwards(corefile, where)
+    owner = _owner(configmap, custom, mounts_custom)
+    variant = {
+        _OPENSHIFT_OWNER: "OpenShift DNS operator",
+        _RKE2_OWNER: "RKE2 chart rke2-coredns",
+        _EKS_OWNER: "EKS add-on",
+        _AKS_OWNER: "AKS, with coredns-custom",
+    }.get(owner, "")
     return DnsSetup(
         provider="CoreDNS",
+        variant=variant,
         config_ref=main_ref,
         forwarding=tuple(forwarding),
         cluster_domain=zone,
@@ -695,6 +787,9 @@ def _coredns_setup(configmap: Obj, custom: Obj | None) -> DnsSetup:
         domain_origin=domain_origin,
         unresolved_imports=corefile.unresolved_imports,
         stub_domains=stubs,
+        refused=tuple(refused),
+        refused_refs=tuple(refused_refs),
+        managed_by=owner,
     )
 
 
@@ -764,6 +859,7 @@ def find_dns_setup(configmaps: Sequence[Obj], deployments: Sequence[Obj]) -> Dns
     k3s and AKS import from ``/etc/coredns/custom``. kube-dns (clusters from
     before CoreDNS, GKE): ConfigMap ``kube-dns`` (``upstreamNameservers``,
     ``stubDomains`` as JSON) and the ``kube-dns`` Deployment's ``--domain``.
+    OpenShift: ``openshift-dns/dns-default``, rendered by its DNS operator.
     Raises :class:`CorefileError` or :class:`DnsConfigError` when the
     configuration cannot be read.
     """
@@ -771,7 +867,20 @@ def find_dns_setup(configmaps: Sequence[Obj], deployments: Sequence[Obj]) -> Dns
     deploys = _in_kube_system(deployments)
     corefile_cm = _corefile_configmap(cms)
     if corefile_cm is not None:
-        return _coredns_setup(corefile_cm, cms.get("coredns-custom"))
+        return _coredns_setup(corefile_cm, cms.get("coredns-custom"), mounts_custom=_mounts_custom(deploys))
     if "kube-dns" in cms or "kube-dns" in deploys:
         return _kube_dns_setup(cms.get("kube-dns"), deploys.get("kube-dns"))
+    openshift = _in_namespace(configmaps, OPENSHIFT_DNS[0]).get(OPENSHIFT_DNS[1])
+    if openshift is not None and "Corefile" in _data(openshift):
+        return _coredns_setup(openshift, None)
     return None
+
+
+def _mounts_custom(deployments: Mapping[str, Obj]) -> bool:
+    """The coredns Deployment mounts ``coredns-custom`` (AKS, k3s), even when that ConfigMap does not exist."""
+    spec = (((deployments.get("coredns") or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+    volumes = spec.get("volumes") if isinstance(spec, dict) else None
+    return any(
+        isinstance(v, dict) and ((v.get("configMap") or {}).get("name") == "coredns-custom")
+        for v in (volumes or [])[:64]
+    )

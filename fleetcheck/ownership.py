@@ -24,6 +24,15 @@ Helm       label ``app.kubernetes.io/managed-by: Helm`` or annotation ``meta.hel
 any tool   a field manager of one of these tools in ``metadata.managedFields`` (server-side apply)
 ========== ==================================================================================
 
+A bare Pod made by ``kubectl run NAME`` (for debugging: ``kubectl run -it
+--rm debug --image=busybox``) is not a workload anybody applied: it carries
+exactly the label ``run=NAME``, no controller owns it, and its field manager
+(when recorded) is ``kubectl-run``. Such Pods are not counted among the
+top-level workloads; the census lists them in
+:attr:`WorkloadCensus.debug_pods` so the check reports them separately (a
+forgotten debug Pod is worth a look, not a GitOps finding). A Pod with more
+labels, or one another manager wrote, is judged as any other bare Pod.
+
 The instance label is also what many Helm charts put on everything, so
 with label tracking a chart installed by hand can pass for Argo CD; when
 the ``managed-by: Helm`` label is there too the workload is attributed to
@@ -45,6 +54,7 @@ __all__ = [
     "Workload",
     "WorkloadCensus",
     "describe_owned_elsewhere",
+    "is_kubectl_run_pod",
     "manager_of",
     "managers_breakdown",
     "unmanaged_hint",
@@ -118,6 +128,8 @@ class WorkloadCensus:
 
     workloads: list[Workload] = field(default_factory=list)
     owned_elsewhere: Counter[str] = field(default_factory=Counter)
+    #: bare Pods made by ``kubectl run`` (see the module docs): not counted as workloads, reported apart
+    debug_pods: list[str] = field(default_factory=list)
 
     @property
     def managed(self) -> list[Workload]:
@@ -186,6 +198,18 @@ def unmanaged_hint(obj: Obj) -> str:
     return "no GitOps or Helm marks"
 
 
+def is_kubectl_run_pod(obj: Obj) -> bool:
+    """A bare Pod ``kubectl run NAME`` made: only the label ``run=NAME``, no owner, no other field manager."""
+    meta = obj.get("metadata") or {}
+    if not isinstance(meta, dict) or meta.get("ownerReferences"):
+        return False
+    name = str(meta.get("name", ""))
+    if not name or _labels(meta) != {"run": name}:
+        return False
+    managers = [m for m in _field_managers(meta) if m]
+    return all(m == "kubectl-run" or m.startswith("kubectl") for m in managers)
+
+
 def _controller(meta: Obj) -> tuple[str, str] | None:
     for owner in meta.get("ownerReferences") or []:
         if isinstance(owner, dict) and owner.get("controller"):
@@ -220,6 +244,9 @@ def workload_census(
                     census.owned_elsewhere[controller[0]] += 1
                 continue
             name = str(meta.get("name", "?"))
+            if kind == "Pod" and is_kubectl_run_pod(obj):
+                census.debug_pods.append(f"{namespace}/Pod/{name}")
+                continue
             manager = manager_of(obj, rules)
             census.workloads.append(
                 Workload(

@@ -34,11 +34,20 @@ node once however the parsed graph shares it, and Alloy text is scanned in
 linear passes. A text over a budget is not parsed and is listed in
 :attr:`MetricsScan.refused`, so the check can say it could not decide.
 
+Metrics agents are the workloads that ship metrics to a store they have
+built in, with no URL in any configuration: Azure Monitor's ``ama-metrics``
+(managed Prometheus), GKE's ``gke-metrics-agent`` and Managed Service for
+Prometheus ``collector`` (``gmp-system``), the CloudWatch agent, the Datadog
+and Elastic agents. :func:`find_metrics_agents` names each with its store, so
+FC-OBS-001 can say what was seen and whether that store is the profile's.
+
 Log shippers are DaemonSets recognised by name or image (fluent-bit,
 fluentd, Vector, Promtail, the OpenTelemetry Collector, Grafana Agent,
-Alloy, Filebeat). Which nodes one must run on is decided as the DaemonSet
-controller decides where it can schedule: Ready nodes that are not
-cordoned and whose ``NoSchedule``/``NoExecute`` taints the pod template
+Alloy, Filebeat, Elastic Agent, the Datadog agent with log collection on,
+and the providers' own: Azure Monitor's ``ama-logs``, GKE's
+``fluentbit-gke``, ``aws-for-fluent-bit`` and Container Insights' fluent-bit).
+Which nodes one must run on is decided as the DaemonSet controller decides
+where it can schedule: Ready nodes that are not cordoned and whose ``NoSchedule``/``NoExecute`` taints the pod template
 tolerates (with the tolerations the controller adds to every DaemonSet pod).
 """
 
@@ -63,13 +72,17 @@ from fleetcheck.registry.yamlfile import (
 
 __all__ = [
     "LOG_SHIPPERS",
+    "METRICS_AGENTS",
     "METRICS_KINDS",
     "EligibleNodes",
     "LogShipper",
+    "MetricsAgent",
+    "MetricsAgentSignature",
     "MetricsDestination",
     "MetricsScan",
     "endpoint_matches",
     "find_log_shippers",
+    "find_metrics_agents",
     "is_in_cluster",
     "metrics_destinations",
     "nodes_for",
@@ -390,13 +403,145 @@ def metrics_destinations(list_objects: Callable[[str], list[Obj]]) -> MetricsSca
 # -- log shippers ------------------------------------------------------------------------------------
 
 
+# -- metrics agents with a built-in store ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricsAgentSignature:
+    """A metrics agent that ships to a store of its own: workload name globs, image globs, namespaces, the store.
+
+    ``store`` is the id a profile lists in FC-OBS-001's ``agent_stores`` to
+    count the agent as the central store (``google-cloud-monitoring`` ...).
+    """
+
+    product: str
+    store: str
+    store_title: str
+    names: tuple[str, ...]
+    images: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+
+
+METRICS_AGENTS: tuple[MetricsAgentSignature, ...] = (
+    MetricsAgentSignature(
+        "Azure Monitor metrics add-on (ama-metrics)",
+        "azure-monitor",
+        "Azure Monitor managed Prometheus",
+        ("ama-metrics", "ama-metrics-node", "ama-metrics-win-node", "ama-metrics-ksm"),
+        ("azuremonitor/containerinsights/ciprod/prometheus-collector/*",),
+        ("kube-system",),
+    ),
+    MetricsAgentSignature(
+        "Azure Monitor Container Insights agent (ama-logs)",
+        "azure-monitor",
+        "Azure Monitor Log Analytics (Container Insights performance metrics)",
+        ("ama-logs", "ama-logs-rs", "omsagent", "omsagent-rs"),
+        ("azuremonitor/containerinsights/ciprod",),
+        ("kube-system",),
+    ),
+    MetricsAgentSignature(
+        "GKE metrics agent",
+        "google-cloud-monitoring",
+        "Google Cloud Monitoring",
+        ("gke-metrics-agent*",),
+        ("gke-metrics-agent",),
+        ("kube-system",),
+    ),
+    MetricsAgentSignature(
+        "Google Cloud Managed Service for Prometheus collector",
+        "google-cloud-monitoring",
+        "Google Cloud Monitoring (Managed Service for Prometheus)",
+        ("collector",),
+        ("prometheus-engine/prometheus",),
+        ("gmp-system", "gke-gmp-system"),
+    ),
+    MetricsAgentSignature(
+        "CloudWatch agent (Container Insights)",
+        "amazon-cloudwatch",
+        "Amazon CloudWatch",
+        ("cloudwatch-agent*",),
+        ("cloudwatch-agent/cloudwatch-agent", "cloudwatch-agent"),
+    ),
+    MetricsAgentSignature(
+        "Datadog agent",
+        "datadog",
+        "Datadog",
+        ("datadog", "datadog-agent", "*-datadog"),
+        (
+            "datadog/agent",
+            "datadoghq/agent",
+        ),
+    ),
+    MetricsAgentSignature(
+        "Elastic Agent / Metricbeat",
+        "elastic",
+        "Elasticsearch",
+        ("elastic-agent*", "metricbeat*", "*-metricbeat"),
+        ("beats/elastic-agent", "elastic/elastic-agent", "beats/metricbeat"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MetricsAgent:
+    """One metrics agent seen: which workload, which product, which store it ships to."""
+
+    ref: str
+    signature: MetricsAgentSignature
+
+    def describe(self) -> str:
+        """``kube-system/DaemonSet/gke-metrics-agent (GKE metrics agent -> Google Cloud Monitoring)``."""
+        return f"{self.ref} ({self.signature.product} -> {self.signature.store_title})"
+
+
+def _glob_any(text: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(text, f"*/{p}") for p in patterns)
+
+
+def find_metrics_agents(workloads: Iterable[tuple[str, Obj]], *, limit: int = 10_000) -> list[MetricsAgent]:
+    """Every metrics agent with a built-in store among ``(Kind, object)`` pairs (DaemonSets and Deployments).
+
+    A workload counts when its name matches and, where the signature names
+    images, one of its images does too (``collector`` is a common name);
+    at most ``limit`` workloads are read.
+    """
+    found: list[MetricsAgent] = []
+    for index, (kind, obj) in enumerate(workloads):
+        if index >= limit:
+            break
+        meta = obj.get("metadata") or {}
+        name, namespace = str(meta.get("name", ""))[:253], str(meta.get("namespace", ""))[:253]
+        paths = [_image_path(image) for image in _images(obj)]
+        for signature in METRICS_AGENTS:
+            if signature.namespaces and namespace not in signature.namespaces:
+                continue
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in signature.names):
+                continue
+            if signature.images and not any(_glob_any(path, signature.images) for path in paths):
+                continue
+            found.append(MetricsAgent(_ref(obj, kind), signature))
+            break
+    return found
+
+
+# -- log shippers ------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class LogShipper:
-    """A log shipper's signature: DaemonSet name globs and image repository globs (matched on the path tail)."""
+    """A log shipper's signature: DaemonSet name globs and image repository globs (matched on the path tail).
+
+    ``env``: a container environment variable that must hold one of the
+    values for the DaemonSet to ship logs (the Datadog agent collects logs
+    only with ``DD_LOGS_ENABLED=true``).
+    """
 
     product: str
     names: tuple[str, ...]
     images: tuple[str, ...]
+    env: tuple[str, tuple[str, ...]] | None = None
+    #: a provider's own shipper: matched before the generic products it is built on (fluentbit-gke is fluent-bit)
+    provider: bool = False
 
 
 LOG_SHIPPERS: tuple[LogShipper, ...] = (
@@ -416,7 +561,29 @@ LOG_SHIPPERS: tuple[LogShipper, ...] = (
     LogShipper("grafana-agent", ("grafana-agent*", "*-grafana-agent"), ("grafana/agent",)),
     LogShipper("alloy", ("alloy", "alloy-*", "*-alloy"), ("grafana/alloy",)),
     LogShipper("filebeat", ("filebeat*", "*-filebeat"), ("beats/filebeat", "elastic/filebeat")),
+    LogShipper("elastic-agent", ("elastic-agent*",), ("beats/elastic-agent", "elastic/elastic-agent")),
+    LogShipper(
+        "datadog-agent (logs)",
+        ("datadog", "datadog-agent", "*-datadog"),
+        ("datadog/agent", "datadoghq/agent"),
+        env=("DD_LOGS_ENABLED", ("true", "1", "yes")),
+    ),
+    LogShipper(
+        "ama-logs (Azure Monitor Container Insights, fluent-bit)",
+        ("ama-logs", "ama-logs-windows", "omsagent", "omsagent-win"),
+        ("azuremonitor/containerinsights/ciprod",),
+        provider=True,
+    ),
+    LogShipper("fluentbit-gke (GKE Cloud Logging, fluent-bit)", ("fluentbit-gke*",), (), provider=True),
+    LogShipper(
+        "aws-for-fluent-bit (fluent-bit)",
+        ("aws-for-fluent-bit*",),
+        ("aws-observability/aws-for-fluent-bit",),
+        provider=True,
+    ),
 )
+#: the order shippers are tried in: a provider's own first
+_SHIPPER_ORDER = tuple(sorted(LOG_SHIPPERS, key=lambda shipper: not shipper.provider))
 
 
 def _image_path(image: str) -> str:
@@ -435,15 +602,25 @@ def _images(daemonset: Obj) -> list[str]:
     return [str(c.get("image", "")) for c in _pod_spec(daemonset).get("containers") or [] if isinstance(c, dict)]
 
 
+def _env_values(daemonset: Obj, name: str) -> set[str]:
+    values: set[str] = set()
+    for container in _pod_spec(daemonset).get("containers") or []:
+        for env in (container.get("env") or []) if isinstance(container, dict) else []:
+            if isinstance(env, dict) and env.get("name") == name and "value" in env:
+                values.add(str(env.get("value"))[:64].strip().lower())
+    return values
+
+
 def _product(daemonset: Obj) -> str | None:
     name = str((daemonset.get("metadata") or {}).get("name", ""))
     paths = [_image_path(image) for image in _images(daemonset)]
-    for shipper in LOG_SHIPPERS:
-        if any(fnmatch.fnmatchcase(name, pattern) for pattern in shipper.names):
-            return shipper.product
-        for path in paths:
-            if any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, f"*/{p}") for p in shipper.images):
-                return shipper.product
+    for shipper in _SHIPPER_ORDER:
+        named = any(fnmatch.fnmatchcase(name, pattern) for pattern in shipper.names)
+        if not named and not any(_glob_any(path, shipper.images) for path in paths):
+            continue
+        if shipper.env is not None and not _env_values(daemonset, shipper.env[0]) & set(shipper.env[1]):
+            continue  # the agent runs, but does not collect logs
+        return shipper.product
     return None
 
 

@@ -17,6 +17,7 @@ import pytest
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts.compare import Derive, Reading, Reference, Standard, cohort_key, cohort_label, decide
 from fleetcheck.facts.key import Fact, FactCache, FactInput
+from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, DeclaredFacts
 from fleetcheck.registry.profile import Profile
@@ -109,12 +110,16 @@ class ClusterView:
         return self.state.read_time(kind)
 
     def tenant_namespaces(self) -> Iterator[Obj]:
-        """Namespaces that are not system namespaces of the profile (and not terminating)."""
+        """Namespaces that are not system namespaces of the profile or the provider (and not terminating)."""
         for ns in self.list("namespaces"):
             name = str((ns.get("metadata") or {}).get("name", ""))
             phase = (ns.get("status") or {}).get("phase")
-            if not self.profile.is_system_namespace(name) and phase != "Terminating":
+            if not self.is_system_namespace(name) and phase != "Terminating":
                 yield ns
+
+    def is_system_namespace(self, namespace: str) -> bool:
+        """A system namespace of the profile, or one of the cluster's provider (``gmp-system`` on GKE ...)."""
+        return self.profile.is_system_namespace(namespace, self.fact(PROVIDER).provider)
 
     def fact(self, key: Fact[T]) -> T:
         """The cluster's value of ``key``, computed at most once per run (an error it raised is raised again)."""

@@ -11,8 +11,10 @@ their modules (``cni.detect_cni``), so a test can count the calls.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from fleetcheck import apiserver, cni, corefile, rbac_normalize
+from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts import edge
 from fleetcheck.facts.key import VERSION, Fact, FactInput
 from fleetcheck.state.base import ServerVersion
@@ -37,13 +39,19 @@ DNS_SETUP: Fact[corefile.DnsSetup | None] = Fact(
 
 
 def _cni(source: FactInput) -> cni.CniDetection:
-    return cni.detect_cni(source.list("daemonsets"))
+    daemonsets = source.list("daemonsets")
+    try:  # nodes only add k3s's embedded flannel (annotations); without them the DaemonSets still decide
+        nodes: list[dict[str, Any]] | None = source.list("nodes")
+    except FleetcheckError:
+        nodes = None
+    return cni.detect_cni(daemonsets, nodes)
 
 
 CNI: Fact[cni.CniDetection] = Fact(
     "cni",
-    "The CNI agents found among the DaemonSets (primary CNI, version from its image tag, near misses).",
-    ("daemonsets",),
+    "The CNI agents found among the DaemonSets (primary CNI, version from its image tag, near misses, the "
+    "managed or packaged variant), and flannel embedded in k3s/RKE2 from node annotations.",
+    ("daemonsets", "nodes"),
     _cni,
 )
 

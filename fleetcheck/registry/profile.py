@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fleetcheck.errors import ConfigError
 from fleetcheck.paths import builtin_profiles_dir
+from fleetcheck.provider import PROVIDER_NAMESPACES, PROVIDERS
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
 
 __all__ = [
@@ -120,6 +121,8 @@ class Profile(_Strict):
     severity: dict[str, Severity] = Field(default_factory=dict)
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     system_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_NAMESPACES))
+    #: more namespaces (globs) per provider, added to :data:`fleetcheck.provider.PROVIDER_NAMESPACES`
+    provider_namespaces: dict[str, list[str]] = Field(default_factory=dict)
     registries: dict[str, list[str]] = Field(default_factory=dict)
     standards: Standards = Field(default_factory=Standards)
     #: label keys that split the profile's clusters into cohorts for fleet comparisons (same profile AND labels)
@@ -137,6 +140,14 @@ class Profile(_Strict):
         for code in value:
             if not code.startswith("FC-"):
                 raise ValueError(f"{code!r} is not a check code (FC-XXX-000)")
+        return value
+
+    @field_validator("provider_namespaces")
+    @classmethod
+    def _providers_are_known(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for provider in value:
+            if provider not in PROVIDERS:
+                raise ValueError(f"{provider!r} is not a provider (one of {', '.join(PROVIDERS)})")
         return value
 
     @field_validator("cohort_by")
@@ -163,9 +174,20 @@ class Profile(_Strict):
                 return value
         return default
 
-    def is_system_namespace(self, namespace: str) -> bool:
-        """System namespaces are exempt from tenant rules (quotas, backups ...)."""
-        return any(fnmatch.fnmatchcase(namespace, pattern) for pattern in self.system_namespaces)
+    def is_system_namespace(self, namespace: str, provider: str | None = None) -> bool:
+        """System namespaces are exempt from tenant rules (quotas, backups ...).
+
+        With ``provider`` (the cluster's provider fact), that provider's own
+        namespaces count too: the built-in list plus ``provider_namespaces``.
+        """
+        patterns = self.system_namespaces
+        if provider is not None:
+            patterns = [*patterns, *self.provider_system_namespaces(provider)]
+        return any(fnmatch.fnmatchcase(namespace, pattern) for pattern in patterns)
+
+    def provider_system_namespaces(self, provider: str) -> list[str]:
+        """The namespaces (globs) a provider owns on its clusters: the documented list plus the profile's."""
+        return [*PROVIDER_NAMESPACES.get(provider, ()), *self.provider_namespaces.get(provider, [])]
 
     def allowed_registries(self, region: str | None) -> list[str]:
         """Registry patterns allowed for ``region``: its own entry plus the ``*`` entry (every region)."""

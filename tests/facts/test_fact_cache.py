@@ -31,9 +31,9 @@ def test_one_extraction_per_cluster_even_from_many_threads(tmp_path: Path, monke
     calls: Counter[int] = Counter()
     real = cni.detect_cni
 
-    def counting(daemonsets: Any) -> cni.CniDetection:
+    def counting(daemonsets: Any, nodes: Any = None) -> cni.CniDetection:
         calls[id(daemonsets)] += 1
-        return real(daemonsets)
+        return real(daemonsets, nodes)
 
     monkeypatch.setattr(cni, "detect_cni", counting)
     view = view_of(SnapshotClusterState(load_snapshot(kit.write_cluster(tmp_path, "a", kit.A, "prod"))), "a")
@@ -101,9 +101,9 @@ def test_cni_fact_is_detected_once_per_cluster_across_cni_and_tier_checks(
     calls: list[int] = []
     real = cni.detect_cni
 
-    def counting(daemonsets: Any) -> cni.CniDetection:
+    def counting(daemonsets: Any, nodes: Any = None) -> cni.CniDetection:
         calls.append(1)
-        return real(daemonsets)
+        return real(daemonsets, nodes)
 
     monkeypatch.setattr(cni, "detect_cni", counting)
     sides = {"a": (kit.A, "canary"), "b": (kit.A, "prod"), "c": (kit.B, "prod")}

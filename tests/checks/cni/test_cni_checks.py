@@ -92,8 +92,8 @@ def test_known_cni_found_or_not(k8s: ModuleType, tmp_path: Path, run_checks: Cal
         "no known CNI found: none of the 3 DaemonSets (kube-system/DaemonSet/cilium, kube-system/DaemonSet/kube-proxy, "
         "monitoring/DaemonSet/node-exporter) is the node agent of a known CNI; kube-system/DaemonSet/cilium is named "
         "like cilium's agent but runs registry.example.com/platform/netdebug:1.0; expected a DaemonSet such as "
-        "antrea-agent, aws-node, calico-node, canal, cilium, flannel, kindnet, kube-flannel-ds, kube-router, "
-        "ovnkube-node, weave-net "
+        "anetd, antrea-agent, aws-node, azure-cns, calico-node, canal, cilium, flannel, kindnet, kube-flannel-ds, "
+        "kube-router, netd, ovnkube-node, rke2-flannel, sdn, weave-net "
         "running that CNI's image"
     )
     assert "FC-CNI-001 [prod-b] fail: no known CNI found" in run.stdout

@@ -92,6 +92,17 @@ def _drifted_cluster(k8s: ModuleType, cluster: str) -> list[dict[str, Any]]:
             managed_fields=[{"manager": "kubectl-run", "operation": "Update", "apiVersion": "v1"}],
         )
     )
+    # a bare Pod with labels of its own is a hand-made workload, whoever wrote it
+    objects.append(
+        k8s.pod(
+            "scratch",
+            "payments",
+            "registry.eu-west.example.com/tools/netshoot:0.13",
+            cluster=cluster,
+            labels={"app": "scratch"},
+            managed_fields=[{"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1"}],
+        )
+    )
     objects.append(k8s.job("backfill-2026-11", "payments", IMAGE.format(name="backfill"), cluster=cluster))
     return objects
 
@@ -118,14 +129,17 @@ def test_managed_drifted_and_empty_clusters(pytester: pytest.Pytester, k8s: Modu
     message = results.message(CODE, "prod-drifted")
     assert message.startswith(
         "6 of 9 top-level workloads in 2 tenant namespaces are managed by GitOps or Helm (Argo CD 4, Flux 1, Helm 1): "
-        "67%, below the threshold of 90%; 1 owned by other controllers not counted (1 by Prometheus); 3 unmanaged: "
+        "67%, below the threshold of 90%; 1 owned by other controllers not counted (1 by Prometheus); "
+        "1 kubectl run debug Pod not counted (payments/Pod/debug); 3 unmanaged: "
     )
     assert "shop/Deployment/checkout-hotfix: applied with kubectl apply" in message
-    assert "payments/Pod/debug: written by kubectl-run" in message
+    # the kubectl run Pod (only label run=debug, no owner, field manager kubectl-run) is named apart, not a finding
+    assert "payments/Pod/debug:" not in message
+    assert "payments/Pod/scratch: written by kubectl-create" in message
     assert "payments/Job/backfill-2026-11: no GitOps or Helm marks" in message
     assert sorted(results.objects(CODE, "prod-drifted")) == [
         "payments/Job/backfill-2026-11",
-        "payments/Pod/debug",
+        "payments/Pod/scratch",
         "shop/Deployment/checkout-hotfix",
     ]
 
@@ -171,3 +185,16 @@ def test_label_tracking_can_be_turned_off_and_extra_keys_added(k8s: ModuleType) 
     ssa = k8s.deployment("flux-ssa", "shop", "x:1")
     ssa["metadata"]["managedFields"] = [{"manager": "kustomize-controller", "operation": "Apply"}]
     assert str(manager_of(ssa)) == "Flux: field manager kustomize-controller"
+
+
+def test_kubectl_run_pod_is_recognised_only_by_its_exact_marks(k8s: ModuleType) -> None:
+    from fleetcheck.ownership import is_kubectl_run_pod
+
+    image = "busybox:1.36"
+    assert is_kubectl_run_pod(k8s.pod("debug", "shop", image, managed_fields=[{"manager": "kubectl-run"}]))
+    assert is_kubectl_run_pod(k8s.pod("debug", "shop", image))  # older servers record no managedFields
+    # another label, another name, an owner or another field manager: an ordinary bare Pod
+    assert not is_kubectl_run_pod(k8s.pod("debug", "shop", image, labels={"run": "debug", "team": "a"}))
+    assert not is_kubectl_run_pod(k8s.pod("debug", "shop", image, labels={"run": "other"}))
+    assert not is_kubectl_run_pod(k8s.pod("debug", "shop", image, owner=("v1", "Node", "worker-1")))
+    assert not is_kubectl_run_pod(k8s.pod("debug", "shop", image, managed_fields=[{"manager": "argocd-controller"}]))

@@ -222,7 +222,9 @@ def test_without_declared_endpoints_any_remote_destination_passes(
     assert results.outcome(LOGS, "obs-none") == "fail"
     assert results.message(LOGS, "obs-none").startswith(
         "no log-shipping DaemonSet found (looked for fluent-bit, fluentd, vector, promtail, opentelemetry-collector, "
-        "grafana-agent, alloy, filebeat by DaemonSet name and image) among the 2 DaemonSets "
+        "grafana-agent, alloy, filebeat, elastic-agent, datadog-agent (logs), ama-logs (Azure Monitor Container "
+        "Insights, fluent-bit), fluentbit-gke (GKE Cloud Logging, fluent-bit), aws-for-fluent-bit (fluent-bit) by "
+        "DaemonSet name and image) among the 2 DaemonSets "
         "(kube-system/DaemonSet/cilium; kube-system/DaemonSet/kube-proxy)"
     )
 

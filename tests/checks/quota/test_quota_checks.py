@@ -134,7 +134,9 @@ def test_checks_skip_with_a_reason_when_nothing_applies(pytester: pytest.Pyteste
     folder = write_snapshot(tmp_path / "system", [namespace("kube-system"), namespace("kube-public")], name="sys")
     result, records = _run(pytester, "--snapshot", str(folder), "--no-reports", "-rs")
     result.assert_outcomes(skipped=3)
-    assert records[("FC-QUOTA-001", "sys")].message == "no tenant namespaces (only system namespaces of the profile)"
+    assert records[("FC-QUOTA-001", "sys")].message == (
+        "no tenant namespaces (only system namespaces of the profile and of the cluster's provider)"
+    )
     assert records[("FC-QUOTA-003", "sys")].message == "no ResourceQuotas in tenant namespaces"
 
 

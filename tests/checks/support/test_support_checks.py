@@ -44,7 +44,7 @@ def test_provider_support(pytester: pytest.Pytester, tmp_path: Path) -> None:
     verdicts = scan(pytester, "test_support.py", eks, gke, aks, plain)
     assert verdicts.outcome("FC-SUP-002", "eks") == "fail"
     message = verdicts.message("FC-SUP-002", "eks")
-    assert "eks (from gitVersion v1.31.13-eks-3025e55 carries -eks-) ended standard support" in message
+    assert "eks (from gitVersion v1.31.13-eks-3025e55) ended standard support" in message
     assert "on 2025-11-26" in message and "in paid extended support until 2026-11-26" in message
     assert verdicts.outcome("FC-SUP-002", "gke") == "pass"
     assert verdicts.outcome("FC-SUP-002", "aks") == "skip"
