@@ -91,6 +91,7 @@ class NodeRuntime:
     os_image: str
     kernel: str
     runtime: str
+    architecture: str = ""
 
     @property
     def kubelet_version(self) -> tuple[int, int, int] | None:
@@ -151,6 +152,7 @@ def read_nodes(nodes: list[dict[str, Any]]) -> NodeInventory:
                 os_image=_text(info.get("osImage")),
                 kernel=_text(info.get("kernelVersion")),
                 runtime=_text(info.get("containerRuntimeVersion")),
+                architecture=_text(info.get("architecture")),
             )
         )
     return NodeInventory(tuple(parsed), max(0, len(nodes) - MAX_NODES))

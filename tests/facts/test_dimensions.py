@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from fleetcheck.facts.dimensions import (
     read_dimension,
 )
 from fleetcheck.facts.dimensions.network import addon_images, kube_proxy_mode
-from fleetcheck.facts.dimensions.platform import node_info
+from fleetcheck.facts.nodes import NODE_INVENTORY, read_nodes
 from fleetcheck.registry.profile import load_profile
 from fleetcheck.runstate import RunOptions, RunState
 from tests.facts import fleet_kit as kit
@@ -59,14 +60,19 @@ def test_kinds_are_listed_once_by_resource() -> None:
     assert "nodes" in reads and "velero.io/v1 schedules" in reads
 
 
-def test_node_info_values_spread_and_unknown() -> None:
-    info = node_info([_node("a", "v1.31.4"), _node("b", "v1.30.9", "arm64"), _node("c", "v1.31.4")])
-    assert info is not None
-    assert info.kubelet_versions == ("v1.30.9", "v1.31.4")
-    assert info.architectures == ("amd64", "arm64")
-    assert info.runtimes == ("containerd://1.7.22",)
-    assert node_info([]) is None  # no node reports: unknown, not "none"
-    assert node_info([{"metadata": {"name": "x"}}]) is None
+def _node_dimension(name: str) -> Any:
+    return next(d for d in STATIC_DIMENSIONS if d.name == name)
+
+
+def test_node_dimensions_spread_and_unknown_from_the_one_node_fact() -> None:
+    """The node dimensions project FC-NODE-*'s NODE_INVENTORY: distinct values, unknown when no node says."""
+    assert _node_dimension("nodes.kubelet_versions").fact is NODE_INVENTORY
+    inventory = read_nodes([_node("a", "v1.31.4"), _node("b", "v1.30.9", "arm64"), _node("c", "v1.31.4")])
+    assert _node_dimension("nodes.kubelet_versions").project(inventory) == ("v1.30.9", "v1.31.4")
+    assert _node_dimension("nodes.architectures").project(inventory) == ("amd64", "arm64")
+    assert _node_dimension("nodes.container_runtimes").project(inventory) == ("containerd://1.7.22",)
+    assert _node_dimension("nodes.kubelet_versions").project(read_nodes([])) is None  # unknown, not "none"
+    assert _node_dimension("nodes.kubelet_versions").project(read_nodes([{"metadata": {"name": "x"}}])) is None
 
 
 def test_kube_proxy_mode_from_its_configmap_or_its_replacement() -> None:

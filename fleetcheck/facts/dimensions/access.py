@@ -13,15 +13,15 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from fleetcheck.admission import WEBHOOK_KINDS, webhooks_of
 from fleetcheck.apiserver import ApiServerFlags, Authentication
+from fleetcheck.facts.admission import WEBHOOK_POLICIES, WebhookPolicy
 from fleetcheck.facts.builtin import AUTHENTICATION, rbac_inventory
 from fleetcheck.facts.dimensions.base import MAX_SCANNED, SAMPLE, Digest, Dimension, DimValue, clip, item_set
 from fleetcheck.facts.key import Fact, FactInput
 from fleetcheck.rbac_normalize import DEFAULT_IGNORED_NAMES, RbacInventory, RbacObject
 from fleetcheck.registry.profile import Profile
 
-__all__ = ["DIMENSIONS", "POD_SECURITY", "WEBHOOKS", "rbac_dimension", "rbac_fingerprint"]
+__all__ = ["DIMENSIONS", "POD_SECURITY", "rbac_dimension", "rbac_fingerprint"]
 
 Obj = dict[str, Any]
 _STATIC_CREDENTIAL_FLAGS = ("token-auth-file", "basic-auth-file")
@@ -114,24 +114,9 @@ POD_SECURITY: Fact[tuple[str, ...]] = Fact(
 )
 
 
-def _webhooks(source: FactInput) -> tuple[str, ...] | Digest:
-    configs = {kind: source.list(kind) for kind in WEBHOOK_KINDS}
-    return item_set(
-        (
-            f"{'mutating' if hook.kind.startswith('Mutating') else 'validating'} "
-            f"{(hook.config.get('metadata') or {}).get('name', '?')}/{hook.name} {hook.failure_policy}"
-            for hook in webhooks_of(configs)
-        ),
-        what="webhooks",
-    )
-
-
-WEBHOOKS: Fact[tuple[str, ...] | Digest] = Fact(
-    "admission.webhooks",
-    "Every admission webhook: mutating or validating, configuration/webhook name, failure policy.",
-    WEBHOOK_KINDS,
-    _webhooks,
-)
+def _webhooks(policies: dict[str, WebhookPolicy]) -> DimValue | None:
+    """Every webhook as ``<configuration>/<webhook> <failurePolicy>``, from FC-HOOK-003/004's own fact."""
+    return item_set((f"{p.ref}/{name} {p.policy}" for name, p in policies.items()), what="webhooks")
 
 
 def _object_line(obj: RbacObject) -> str:
@@ -270,7 +255,7 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Admission webhooks and failure policies",
         "Every mutating and validating webhook with its failure policy.",
         "never (no webhook is the value none); unreadable webhook configurations make it an error",
-        WEBHOOKS,
-        lambda hooks: hooks,
+        WEBHOOK_POLICIES,
+        _webhooks,
     ),
 )

@@ -3,80 +3,39 @@
 The provider is :data:`fleetcheck.facts.provider.PROVIDER` (the fact the
 provider-aware checks read), the version is
 :data:`fleetcheck.facts.builtin.SERVER_VERSION` (FC-VER-001's), and the node
-dimensions share one :data:`NODES` fact over ``status.nodeInfo``.
+dimensions share FC-NODE-*'s one :data:`~fleetcheck.facts.nodes.NODE_INVENTORY` fact over ``status.nodeInfo``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts.builtin import SERVER_VERSION
-from fleetcheck.facts.dimensions.base import MAX_SCANNED, Dimension, DimValue, clip, item_set
-from fleetcheck.facts.key import Fact, FactInput
+from fleetcheck.facts.dimensions.base import Dimension, DimValue, clip, item_set
+from fleetcheck.facts.nodes import NODE_INVENTORY, NodeInventory
 from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.provider import ProviderDetection
 from fleetcheck.registry.profile import Profile
 from fleetcheck.state.base import ServerVersion
 
-__all__ = ["DIMENSIONS", "NODES", "NodeInfo"]
+__all__ = ["DIMENSIONS"]
 
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class NodeInfo:
-    """The distinct ``status.nodeInfo`` values of a cluster's nodes (sorted), and how many nodes showed them."""
+def _node_field(field: str) -> Any:
+    """The distinct values of one ``status.nodeInfo`` field over the nodes that report it (None when none do).
 
-    nodes: int
-    kubelet_versions: tuple[str, ...]
-    os_images: tuple[str, ...]
-    kernels: tuple[str, ...]
-    runtimes: tuple[str, ...]
-    architectures: tuple[str, ...]
+    The node dimensions read FC-NODE-*'s own fact (:data:`fleetcheck.facts.nodes.NODE_INVENTORY`): the
+    nodes are parsed once per cluster, whoever asks first.
+    """
 
+    def project(inventory: NodeInventory) -> DimValue | None:
+        values = {clip(value) for value in (getattr(node, field) for node in inventory.nodes) if value}
+        return item_set(values) if values else None
 
-_FIELDS = {
-    "kubelet_versions": "kubeletVersion",
-    "os_images": "osImage",
-    "kernels": "kernelVersion",
-    "runtimes": "containerRuntimeVersion",
-    "architectures": "architecture",
-}
-
-
-def node_info(nodes: list[Obj]) -> NodeInfo | None:
-    """What the nodes report about themselves; None when no node reports ``status.nodeInfo``."""
-    if len(nodes) > MAX_SCANNED:
-        raise FleetcheckError(f"{len(nodes)} nodes: more than {MAX_SCANNED}, not summarised")
-    found: dict[str, set[str]] = {field: set() for field in _FIELDS}
-    reporting = 0
-    for node in nodes:
-        info = (node.get("status") or {}).get("nodeInfo")
-        if not isinstance(info, dict):
-            continue
-        reporting += 1
-        for field, key in _FIELDS.items():
-            value = info.get(key)
-            if value:
-                found[field].add(clip(value))
-    if reporting == 0:
-        return None
-    return NodeInfo(reporting, *(tuple(sorted(found[field])) for field in _FIELDS))
-
-
-def _nodes(source: FactInput) -> NodeInfo | None:
-    return node_info(source.list("nodes"))
-
-
-NODES: Fact[NodeInfo | None] = Fact(
-    "nodes.info",
-    "What every node reports in status.nodeInfo: kubelet versions, OS images, kernels, container runtimes, "
-    "architectures (distinct values); None when no node reports it.",
-    ("nodes",),
-    _nodes,
-)
+    return project
 
 
 def _provider(detection: ProviderDetection) -> DimValue | None:
@@ -107,13 +66,6 @@ def _declared_minor(profile: Profile) -> DimValue | None:
         return None
     version = ServerVersion.parse(text)
     return f"{version.major}.{version.minor}" if version.major else None
-
-
-def _node_field(field: str) -> Any:
-    def project(info: NodeInfo | None) -> DimValue | None:
-        return None if info is None else item_set(getattr(info, field))
-
-    return project
 
 
 _NODES_UNKNOWN = "no Node reports status.nodeInfo (no nodes listed, e.g. a snapshot without nodes.json)"
@@ -158,8 +110,8 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Kubelet versions (spread)",
         "The distinct kubelet versions of the nodes: more than one is a rollout in progress or a forgotten pool.",
         _NODES_UNKNOWN,
-        NODES,
-        _node_field("kubelet_versions"),
+        NODE_INVENTORY,
+        _node_field("kubelet"),
     ),
     Dimension(
         "nodes.os_images",
@@ -167,8 +119,8 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Node OS images",
         "The distinct node OS images (status.nodeInfo.osImage).",
         _NODES_UNKNOWN,
-        NODES,
-        _node_field("os_images"),
+        NODE_INVENTORY,
+        _node_field("os_image"),
     ),
     Dimension(
         "nodes.kernels",
@@ -176,8 +128,8 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Node kernel versions",
         "The distinct node kernel versions (status.nodeInfo.kernelVersion).",
         _NODES_UNKNOWN,
-        NODES,
-        _node_field("kernels"),
+        NODE_INVENTORY,
+        _node_field("kernel"),
     ),
     Dimension(
         "nodes.container_runtimes",
@@ -185,8 +137,8 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Container runtimes and versions",
         "The distinct container runtimes with versions (containerd://1.7.22).",
         _NODES_UNKNOWN,
-        NODES,
-        _node_field("runtimes"),
+        NODE_INVENTORY,
+        _node_field("runtime"),
     ),
     Dimension(
         "nodes.architectures",
@@ -194,7 +146,7 @@ DIMENSIONS: tuple[Dimension[Any], ...] = (
         "Node architectures",
         "The distinct node CPU architectures (amd64, arm64).",
         _NODES_UNKNOWN,
-        NODES,
-        _node_field("architectures"),
+        NODE_INVENTORY,
+        _node_field("architecture"),
     ),
 )
