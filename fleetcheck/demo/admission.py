@@ -86,14 +86,14 @@ def _system_exclusion() -> Obj:
     }
 
 
-def _webhook(name: str, path: str, bundle: str, rules: list[Obj]) -> Obj:
+def _webhook(name: str, path: str, bundle: str, rules: list[Obj], policy: str) -> Obj:
     return {
         "admissionReviewVersions": ["v1"],
         "clientConfig": {
             "caBundle": bundle,
             "service": {"name": WEBHOOK_SERVICE, "namespace": WEBHOOK_NAMESPACE, "path": path, "port": 443},
         },
-        "failurePolicy": "Fail",
+        "failurePolicy": policy,
         "matchPolicy": "Equivalent",
         "name": name,
         "namespaceSelector": _system_exclusion(),
@@ -150,7 +150,8 @@ def add_admission(build: ClusterBuild) -> None:
                 "metadata": build.metadata(
                     VALIDATING, age=age, labels={"app.kubernetes.io/name": "prometheus-operator"}
                 ),
-                "webhooks": [_webhook(hook, path, bundle, rules)],
+                # the fleet's choice: validation fails closed, the defaulting mutation fails open
+                "webhooks": [_webhook(hook, path, bundle, rules, "Ignore" if kind.startswith("Mutating") else "Fail")],
             }
         )
     _add_slice(build, WEBHOOK_SERVICE, WEBHOOK_NAMESPACE, port=("https", 10250), ready=[True], age=age)

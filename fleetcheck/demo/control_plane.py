@@ -46,7 +46,7 @@ COREDNS_VERSIONS: dict[int, str] = {
 SERVICE_CIDR = "10.96.0.0/12"
 CLUSTER_CIDR = "10.64.0.0/12"
 DNS_SERVICE_IP = "10.96.0.10"
-CONTAINERD = "containerd://1.7.24"
+CONTAINERD = "containerd://2.3.0"  # a containerd LTS supported at capture (FC-NODE-003)
 OS_IMAGE = "Ubuntu 24.04.1 LTS"
 KERNEL = "6.8.0-49-generic"
 

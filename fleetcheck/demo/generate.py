@@ -427,6 +427,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-PV-001",
                     "FC-HOOK-001",
                     "FC-PSA-001",
+                    "FC-NODE-001",
                 ),
                 **prod,
             ),
@@ -448,11 +449,17 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-RBAC-001",
                     "FC-CERT-001",
                     "FC-PDB-001",
+                    "FC-HOOK-004",
+                    "FC-PSA-002",
+                    "FC-NODE-002",
                 ),
                 **prod,
             ),
             ClusterSpec(
-                name="canary-eu-west", size="canary", region="eu-west", plants=("FC-TIER-003", "FC-APISVC-001")
+                name="canary-eu-west",
+                size="canary",
+                region="eu-west",
+                plants=("FC-TIER-003", "FC-APISVC-001", "FC-HOOK-003"),
             ),
             ClusterSpec(
                 name="dev",
@@ -467,6 +474,8 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-STALE-001",
                     "FC-HOOK-002",
                     "FC-SUP-001",
+                    "FC-NODE-003",
+                    "FC-ADDON-001",
                 ),
             ),
             ClusterSpec(
@@ -488,6 +497,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-OBS-001",
                     "FC-OBS-002/absent",
                     "FC-API-001",
+                    "FC-ADDON-002",
                 ),
             ),
         ),

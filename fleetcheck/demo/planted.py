@@ -666,6 +666,7 @@ def _webhook_backend_down(build: ClusterBuild) -> list[Plant]:
             f"fail-closed webhook: Service {WEBHOOK_NAMESPACE}/{WEBHOOK_SERVICE} has no ready endpoint",
         )
         for config in (_webhook(build), webhook_configuration(build, "MutatingWebhookConfiguration"))
+        if any(hook["failurePolicy"] == "Fail" for hook in config["webhooks"])  # a fail-open one is not judged
     ]
 
 
@@ -766,6 +767,115 @@ def _no_pod_security(build: ClusterBuild) -> list[Plant]:
     ns = build.find("namespaces", namespace)
     del ns["metadata"]["labels"][PSA_LABEL]
     return [_row(build, "FC-PSA-001", ns, f"namespace {namespace} enforces no Pod Security level")]
+
+
+# -- issue 16: failure policies, Pod Security levels, nodes, add-ons (fleet and cluster checks) ----
+_NS_RETIRED_INGRESS = 11
+
+
+@_planting("FC-HOOK-003")
+def _mutation_fails_closed(build: ClusterBuild) -> list[Plant]:
+    """The defaulting webhook was switched to failurePolicy Fail here; the rest of the prod cohort fails open."""
+    config = webhook_configuration(build, "MutatingWebhookConfiguration")
+    for hook in config["webhooks"]:
+        hook["failurePolicy"] = "Fail"
+    return [_row(build, "FC-HOOK-003", config, "prometheusrulemutate webhook is Fail here, Ignore on the cohort")]
+
+
+@_planting("FC-HOOK-004")
+def _validation_fails_open(build: ClusterBuild) -> list[Plant]:
+    """The validating webhook was set to failurePolicy Ignore during an incident and left so."""
+    config = _webhook(build)
+    for hook in config["webhooks"]:
+        hook["failurePolicy"] = "Ignore"
+    return [_row(build, "FC-HOOK-004", config, "prometheusrulevalidate webhook is Ignore here, Fail on the cohort")]
+
+
+@_planting("FC-PSA-002")
+def _monitoring_privileged(build: ClusterBuild) -> list[Plant]:
+    """``monitoring`` was labelled enforce=privileged here (for node-exporter's hostPath); unlabelled elsewhere."""
+    ns = build.find("namespaces", "monitoring")
+    ns["metadata"]["labels"][PSA_LABEL] = "privileged"
+    return [_row(build, "FC-PSA-002", ns, "monitoring enforces privileged here, no level on the rest of the cohort")]
+
+
+def _worker(build: ClusterBuild, offset: int) -> Obj:
+    """A worker node (not a control-plane one), counted from the end so plants never share one."""
+    workers = [
+        n for n in build.items("nodes") if "node-role.kubernetes.io/control-plane" not in n["metadata"]["labels"]
+    ]
+    return workers[-1 - offset]
+
+
+@_planting("FC-NODE-001")
+def _forgotten_kubelet(build: ClusterBuild) -> list[Plant]:
+    """A worker from a node pool left out of three upgrades still runs kubelet v1.31 (four minors behind)."""
+    node = _worker(build, 0)
+    node["status"]["nodeInfo"]["kubeletVersion"] = KUBERNETES_BY_MINOR[31]
+    node["status"]["nodeInfo"]["kubeProxyVersion"] = ""
+    return [_row(build, "FC-NODE-001", node, f"kubelet {KUBERNETES_BY_MINOR[31]}: 4 minors behind the API server")]
+
+
+@_planting("FC-NODE-002")
+def _older_node_image(build: ClusterBuild) -> list[Plant]:
+    """A worker was built from last year's image: Ubuntu 22.04 with kernel 5.15, unlike the rest of the cohort."""
+    node = _worker(build, 1)
+    node["status"]["nodeInfo"] |= {"osImage": "Ubuntu 22.04.5 LTS", "kernelVersion": "5.15.0-126-generic"}
+    return [_row(build, "FC-NODE-002", node, "Ubuntu 22.04.5 LTS, kernel 5.15: the cohort runs Ubuntu 24.04, 6.8")]
+
+
+@_planting("FC-NODE-003")
+def _end_of_life_node(build: ClusterBuild) -> list[Plant]:
+    """A worker still runs Ubuntu 20.04 (standard support ended May 2025) with containerd 1.7 (ended Sept 2026)."""
+    node = _worker(build, 0)
+    node["status"]["nodeInfo"] |= {
+        "osImage": "Ubuntu 20.04.6 LTS",
+        "kernelVersion": "5.4.0-200-generic",
+        "containerRuntimeVersion": "containerd://1.7.24",
+    }
+    return [_row(build, "FC-NODE-003", node, "Ubuntu 20.04.6 LTS and containerd 1.7.24, both past end of life")]
+
+
+def _swap_image(build: ClusterBuild, deployment: Obj, image: str) -> str:
+    """Give a Deployment's first container ``image``, in its template, its ReplicaSets' and its pods' (same counts)."""
+    old = str(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
+    namespace = deployment["metadata"]["namespace"]
+    templates = [deployment["spec"]["template"]["spec"]]
+    templates += [
+        rs["spec"]["template"]["spec"]
+        for rs in build.items("replicasets.apps")
+        if rs["metadata"].get("namespace") == namespace
+    ]
+    specs = [*templates, *(p["spec"] for p in build.items("pods") if p["metadata"].get("namespace") == namespace)]
+    for spec in specs:
+        for container in spec["containers"]:
+            if container["image"] == old:
+                container["image"] = image
+    for pod in build.items("pods"):
+        if pod["metadata"].get("namespace") == namespace:
+            for status in (pod.get("status") or {}).get("containerStatuses") or []:
+                if status.get("image") == old:
+                    status["image"] = image
+    return old
+
+
+@_planting("FC-ADDON-001")
+def _retired_ingress(build: ClusterBuild) -> list[Plant]:
+    """A team's edge Deployment runs the ingress-nginx controller (retired upstream in March 2026)."""
+    namespace = _team_namespace(build, _NS_RETIRED_INGRESS)
+    deployment = next(d for d in build.items("deployments.apps") if d["metadata"]["namespace"] == namespace)
+    image = f"{build.plan.registry}/ingress-nginx/controller:v1.11.3"
+    _swap_image(build, deployment, image)
+    return [_row(build, "FC-ADDON-001", deployment, f"runs {image}: ingress-nginx, retired 2026-03-31")]
+
+
+@_planting("FC-ADDON-002")
+def _old_coredns(build: ClusterBuild) -> list[Plant]:
+    """CoreDNS was never upgraded with the control plane: v1.10.1 (kubeadm's for 1.28) on a newer minor."""
+    deployment = build.find("deployments.apps", "coredns", "kube-system")
+    old = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    _swap_image(build, deployment, old.rsplit(":", 1)[0] + ":v1.10.1")
+    return [_row(build, "FC-ADDON-002", deployment, "CoreDNS v1.10.1, older than the version shipped for the minor")]
 
 
 # -- files ---------------------------------------------------------------------------------------
