@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from fleetcheck.budget import BudgetExceeded, TimeLedger, check_budget, time_limit
+from fleetcheck.facts.telemetry import metrics_destinations
 from fleetcheck.outcomes import MESSAGE_MAX_CHARS, OBJECTS_MAX, CheckFailed, Findings
 from fleetcheck.registry.yamlfile import ClusterTextOverBudget, load_cluster_text
-from fleetcheck.telemetry import metrics_destinations
 from tests.builders import write_snapshot
 from tests.security.kit import check_module, records, scan
 
@@ -125,7 +125,7 @@ def test_remote_write_walk_visits_a_shared_graph_once() -> None:
     for _ in range(40):
         shared = [shared, shared]
     configmap = _configmap("prom", "monitoring", {"prometheus.yml": "remote_write: []\n"})
-    from fleetcheck import telemetry
+    from fleetcheck.facts import telemetry
 
     started = time.monotonic()
     urls = list(telemetry._walk_remote_write({"root": shared}, max_depth=100))
@@ -388,7 +388,7 @@ def test_corefile_with_200k_upstreams_gives_a_bounded_message(pytester: pytest.P
 
 
 def test_kube_dns_json_over_the_node_budget_errors_naming_it() -> None:
-    from fleetcheck.corefile import find_dns_setup
+    from fleetcheck.facts.corefile import find_dns_setup
 
     servers = json.dumps([f"10.0.{i // 256 % 256}.{i % 256}" for i in range(150_000)])
     configmap = _configmap("kube-dns", "kube-system", {"upstreamNameservers": servers})
@@ -398,7 +398,7 @@ def test_kube_dns_json_over_the_node_budget_errors_naming_it() -> None:
 
 
 def test_corefile_imports_past_the_token_budget_are_refused() -> None:
-    from fleetcheck.corefile import CorefileError, parse_corefile
+    from fleetcheck.facts.corefile import CorefileError, parse_corefile
 
     snippet = "(big) {\n" + "".join(f"    hosts h{i}.example 10.0.0.1\n" for i in range(100_000)) + "}\n"
     text = snippet + ".:53 {\n" + "    import big\n" * 5 + "}\n"
@@ -410,7 +410,7 @@ def test_corefile_imports_past_the_token_budget_are_refused() -> None:
 
 
 def test_corefile_nested_past_the_depth_budget_is_refused_not_a_recursion_error() -> None:
-    from fleetcheck.corefile import CorefileError, parse_corefile
+    from fleetcheck.facts.corefile import CorefileError, parse_corefile
 
     text = ".:53 {\n" + "a {\n" * 5_000 + "}\n" * 5_001
 
@@ -436,9 +436,9 @@ def test_request_time_is_metered_and_counts_toward_the_cluster_budget(tmp_path: 
         finally:
             state.close()
     assert metered >= 0.4
-    with pytest.raises(BudgetExceeded, match=r"time budget of 0.3 s \(--cluster-timeout\) is spent"):
-        with check_budget(TimeLedger(), "slow", "FC-X-001", 5.0, 0.3, api_seconds=metered):
-            pass
+    spent = pytest.raises(BudgetExceeded, match=r"time budget of 0.3 s \(--cluster-timeout\) is spent")
+    with spent, check_budget(TimeLedger(), "slow", "FC-X-001", 5.0, 0.3, api_seconds=metered):
+        pass
 
 
 MANY_OBJECTS_CHECK = '''
