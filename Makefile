@@ -22,3 +22,4 @@ test: $(PY)
 lint: $(PY)
 	$(PY) -m ruff check fleetcheck checks tests bench
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 import yaml
 
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.demo.generate import FleetSpec, bench_fleet_spec, generate_fleet, profile_registries, profile_standards
-from fleetcheck.kinds import parse_kind
 
 __all__ = ["FleetMix", "ensure_fleet", "kinds_for_profiles", "write_fleet_file"]
 

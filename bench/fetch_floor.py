@@ -34,7 +34,7 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes.config import kube_config
 
-from fleetcheck.kinds import parse_kind
+from fleetcheck.core.kinds import parse_kind
 
 __all__ = ["main"]
 

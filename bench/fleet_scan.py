@@ -28,15 +28,28 @@ Measured, in this order:
 - ``scan``: ``python -m fleetcheck.cli run --fleet F`` with every built-in
   check and the reports written (serial), for the whole fleet and, for
   scaling, its first quarter and half (same proportions).
-- ``scan -n 2``: the whole fleet with pytest-xdist, two workers.
+- ``scan -n 2``: the whole fleet with pytest-xdist, two workers (``--workers``
+  picks the counts; each count gets a line against the serial scan).
+- ``shards[N]``: N processes ``--shard K/N --facts DIR`` at the same time, as
+  the Indexed Job runs them, for N = 2 and 4 (``--shards``). Each shard gets
+  its own replay server (all clusters, its own request log), so every request
+  is attributed to the shard that sent it: ``outside_shard_requests`` counts
+  requests a shard sent to a cluster it does not judge, and the shards'
+  bytes together are set against the unsharded scan's.
+- ``--fleet-1000``: the same generator at 100 prod + 300 dev + 600 edge (+ 1
+  canary), scanned serially: its time, peak RSS and time per cluster against
+  fleet-100's (about 3 GB of snapshots, and a replay server of about 18 GB).
 - ``tier1``: ``kubectl get <the same kinds> -A -o json`` once per cluster,
   one cluster after the other, cold discovery cache (the Tier-1 loop the
   project started from).
 
-One line per figure; the last line is the summary::
+One line per figure; the last line is the summary (and, with
+``--fleet-1000``, a ``summary1000`` line after it)::
 
     summary clusters=101 scan_s=... floor_s=... scan_over_floor=... tier1_over_scan=... rss_mb=...
-        requests_per_cluster=... kinds=... per_cluster_growth=...
+        requests_per_cluster=... kinds=... per_cluster_growth=... shard_bytes_over_scan=...
+        outside_shard_requests=... xdist2_over_serial=...
+    summary1000 clusters=1001 scan_s=... rss_mb=... rss_over_fleet100=... per_cluster_over_fleet100=...
 """
 
 from __future__ import annotations
@@ -46,11 +59,13 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,9 +79,9 @@ from benchfleet import FleetMix, ensure_fleet, kinds_for_profiles, write_fleet_f
 from latency_replay import LatencyReplayProcess  # noqa: E402
 from measure import Measured, process_cpu_seconds, process_rss_mb, run_measured  # noqa: E402
 
-from fleetcheck.kinds import parse_kind  # noqa: E402
+from fleetcheck.core.kinds import parse_kind  # noqa: E402
 from fleetcheck.replay import ReplayProcess  # noqa: E402
-from fleetcheck.runstate import RunOptions  # noqa: E402
+from fleetcheck.runstate import RunOptions, shard_slice  # noqa: E402
 
 #: (outcome counts, error messages) of one scan's results.json
 Outcomes = tuple[Counter[str], list[str]]
@@ -283,9 +298,9 @@ def _read_outcomes(report_dir: Path) -> Outcomes:
     return outcomes, errors
 
 
-def _scan(bench: Bench, name: str, fleet_file: Path, names: list[str], extra: list[str]) -> RunFigures:
-    report_dir = fleet_file.parent / ("reports" + ("-xdist" if "-n" in extra else ""))
-    cmd = [
+def _scan_cmd(fleet_file: Path, report_dir: Path, extra: list[str]) -> list[str]:
+    """``fleetcheck run`` on ``fleet_file``, every built-in check, reports into ``report_dir``."""
+    return [
         sys.executable,
         "-m",
         "fleetcheck.cli",
@@ -304,12 +319,110 @@ def _scan(bench: Bench, name: str, fleet_file: Path, names: list[str], extra: li
         *extra,
     ]
 
+
+def _scan(bench: Bench, name: str, fleet_file: Path, names: list[str], extra: list[str]) -> RunFigures:
+    report_dir = fleet_file.parent / ("reports" + ("-xdist" if "-n" in extra else ""))
+    cmd = _scan_cmd(fleet_file, report_dir, extra)
+
     def outcomes() -> Outcomes:
         found = _read_outcomes(report_dir)
         shutil.rmtree(report_dir, ignore_errors=True)
         return found
 
     return bench.measure(name, cmd, names, after=outcomes)
+
+
+@dataclass
+class ShardRun:
+    """N shards run at the same time, each against its own replay server (so each request names its shard)."""
+
+    shards: int
+    wall_s: float
+    cpu_s: float
+    #: the largest shard's peak RSS
+    maxrss_mb: float
+    requests: int
+    bytes: int
+    #: requests a shard sent to clusters outside its slice, per shard (1-based)
+    outside: dict[int, Counter[str]]
+    returncodes: list[int]
+    errors: int
+    load: float
+
+    @property
+    def outside_requests(self) -> int:
+        """Requests any shard sent to a cluster it does not judge."""
+        return sum(sum(c.values()) for c in self.outside.values())
+
+    def line(self, scan: RunFigures) -> str:
+        """The shards' figures against the unsharded scan's."""
+        foreign = sorted({name for c in self.outside.values() for name in c})
+        return (
+            f"shards[{self.shards}] wall_s={self.wall_s:.2f} cpu_s={self.cpu_s:.2f} rss_mb={self.maxrss_mb:.0f} "
+            f"requests={self.requests} requests_over_scan={self.requests / max(1, scan.requests.total):.3f} "
+            f"mb_served={self.bytes / 2**20:.1f} bytes_over_scan={self.bytes / max(1, scan.requests.bytes):.3f} "
+            f"outside_shard_requests={self.outside_requests} errors={self.errors} "
+            f"rc={'/'.join(map(str, self.returncodes))} load1={self.load:.1f}"
+            + (f" outside_clusters={','.join(foreign[:10])}" if foreign else "")
+        )
+
+
+def _shards(workdir: Path, fleet_dir: Path, names: list[str], spec: Any, shards: int, extra: list[str]) -> ShardRun:
+    """``--shard K/N --facts DIR`` for K = 1..N at once, as the Indexed Job's pods run, with attributed requests.
+
+    Each shard reads its clusters from its own replay server (every cluster
+    served, its own kubeconfig and request log), started together so their
+    clocks are rebased alike; a request to a cluster outside the shard's
+    slice is then a line in that shard's log.
+    """
+    base = workdir / f"shards-{shards}"
+    shutil.rmtree(base, ignore_errors=True)
+    facts = base / "facts"
+    dirs = [fleet_dir / name for name in names]
+    servers = [
+        ReplayProcess(dirs, base / f"kubeconfig-{k}", request_log=base / f"requests-{k}.jsonl", ready_timeout=900)
+        for k in range(1, shards + 1)
+    ]
+    with ThreadPoolExecutor(max_workers=shards) as pool:  # started together: their "now" is rebased alike
+        list(pool.map(ReplayProcess.start, servers))
+    try:
+        fleet_files = [
+            write_fleet_file(base / f"run-{k}", fleet_dir, names, base / f"kubeconfig-{k}", spec)
+            for k in range(1, shards + 1)
+        ]
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+        for k, fleet_file in enumerate(fleet_files, start=1):
+            log = (workdir / "logs" / f"shard-{k}-of-{shards}.log").open("wb")
+            cmd = _scan_cmd(
+                fleet_file, base / f"reports-{k}", [*extra, "--shard", f"{k}/{shards}", "--facts", str(facts)]
+            )
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=_child_env()
+            )
+            procs.append((proc, log))
+        cpu, rss, codes = 0.0, 0.0, []
+        for proc, log in procs:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            log.close()
+            codes.append(os.waitstatus_to_exitcode(status))
+            cpu += usage.ru_utime + usage.ru_stime
+            rss = max(rss, usage.ru_maxrss / 1024.0)
+        wall = time.perf_counter() - started
+    finally:
+        for server in servers:
+            server.stop()
+    requests = size = errors = 0
+    outside: dict[int, Counter[str]] = {}
+    for k in range(1, shards + 1):
+        stats = RequestLogReader(base / f"requests-{k}.jsonl").since_mark(len(names))
+        requests += stats.total
+        size += stats.bytes
+        mine = set(shard_slice(names, k, shards))
+        outside[k] = Counter({c: n for c, n in stats.per_cluster.items() if c not in mine})
+        errors += len(_read_outcomes(base / f"reports-{k}")[1])
+    return ShardRun(shards, wall, cpu, rss, requests, size, outside, codes, errors, load)
 
 
 def _floor(
@@ -413,7 +526,30 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip the quarter and half fleet scans")
     parser.add_argument("--no-xdist", action="store_true", help="skip the -n 2 scan")
     parser.add_argument("--no-tier1", action="store_true", help="skip the kubectl loop")
-    return parser.parse_args(argv)
+    parser.add_argument("--no-floor", action="store_true", help="skip the fetch floor (floor_s is then nan)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="xdist worker counts to scan with, each against serial (repeatable; default 2; keep <= the cores)",
+    )
+    parser.add_argument(
+        "--shards",
+        type=int,
+        action="append",
+        help="shard counts run at the same time with --facts (repeatable; default 2 and 4)",
+    )
+    parser.add_argument("--no-shards", action="store_true", help="skip the sharded scans")
+    parser.add_argument(
+        "--fleet-1000",
+        action="store_true",
+        help="also scan fleet-1000 (100 prod + 300 dev + 600 edge + 1 canary: ~3 GB of snapshots, ~18 GB replay)",
+    )
+    args = parser.parse_args(argv)
+    for flag, values in (("--workers", args.workers), ("--shards", args.shards)):
+        if values and any(v < 1 for v in values):
+            parser.error(f"{flag}: counts must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -462,15 +598,18 @@ def main(argv: list[str] | None = None) -> int:
         kinds = max(len(k) for k in plan.values())
         say(f"kinds_read distinct={kinds} (kinds the enabled checks read, per cluster; + discovery and /version)")
 
-        floor, floor_result = _floor(bench, plan, args.floor_workers, args.page_size, "off")
-        say(
-            floor.line()
-            + f" fetch_s={floor_result.get('wall_s', 0.0):.2f} objects={floor_result.get('objects', 0)}"
-            + f" workers={args.floor_workers} page_size={args.page_size} gc=off"
-        )
-        say("floor_" + floor.requests.line())
-        floor_gc, _ = _floor(bench, plan, args.floor_workers, args.page_size, "on")
-        say(floor_gc.line() + " (the same with the cyclic garbage collector on, as a plain script runs)")
+        floor: RunFigures | None = None
+        floor_result: dict[str, Any] = {}
+        if not args.no_floor:
+            floor, floor_result = _floor(bench, plan, args.floor_workers, args.page_size, "off")
+            say(
+                floor.line()
+                + f" fetch_s={floor_result.get('wall_s', 0.0):.2f} objects={floor_result.get('objects', 0)}"
+                + f" workers={args.floor_workers} page_size={args.page_size} gc=off"
+            )
+            say("floor_" + floor.requests.line())
+            floor_gc, _ = _floor(bench, plan, args.floor_workers, args.page_size, "on")
+            say(floor_gc.line() + " (the same with the cyclic garbage collector on, as a plain script runs)")
 
         scans: dict[int, RunFigures] = {}
         scans[mix.total] = full = _scan(bench, f"scan[{mix.label}]", fleet_files[mix.total], names, args.scan_arg)
@@ -490,11 +629,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"cpu_s_per_cluster={run.measured.cpu_s / total:.3f}"
             )
 
+        xdist_over: dict[int, float] = {}
         if not args.no_xdist:
-            xdist_args = [*args.scan_arg, "-n", "2"]
-            xdist = _scan(bench, f"scan[{mix.label} -n 2]", fleet_files[mix.total], names, xdist_args)
-            say(xdist.line() + f" vs_serial={xdist.measured.wall_s / full.measured.wall_s:.2f}")
-            say("xdist_" + xdist.requests.line())
+            say(f"xdist workers=0 wall_s={full.measured.wall_s:.2f} over_serial=1.00 (serial)")
+            for workers in sorted(set(args.workers or [2])):
+                xdist_args = [*args.scan_arg, "-n", str(workers)]
+                xdist = _scan(bench, f"scan[{mix.label} -n {workers}]", fleet_files[mix.total], names, xdist_args)
+                xdist_over[workers] = xdist.measured.wall_s / full.measured.wall_s
+                say(xdist.line() + f" vs_serial={xdist_over[workers]:.2f}")
+                say(f"xdist{workers}_" + xdist.requests.line())
+                say(f"xdist workers={workers} wall_s={xdist.measured.wall_s:.2f} over_serial={xdist_over[workers]:.2f}")
 
         tier1_s: float | None = None
         kubectl = None if args.no_tier1 else _find_kubectl(args.kubectl)
@@ -510,12 +654,44 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop()
     say(f"replay_server peak_rss_mb={bench.server_rss_mb:.0f}")
 
+    sharded: dict[int, ShardRun] = {}
+    if not args.no_shards:
+        for shards in sorted(set(args.shards or [2, 4])):
+            sharded[shards] = _shards(workdir, fleet_dir, names, mix.spec(), shards, args.scan_arg)
+            say(sharded[shards].line(full))
+
+    big: RunFigures | None = None
+    if args.fleet_1000:
+        big_mix = FleetMix(100, 300, 600, args.canary)
+        started = time.perf_counter()
+        big_dir, generated = ensure_fleet(workdir, big_mix)
+        say(f"fleet_dir {big_dir} {'generated' if generated else 'cached'} in {time.perf_counter() - started:.1f}s")
+        big_names = big_mix.names()
+        big_bench = Bench(workdir, big_dir, workdir / "kubeconfig-1000", workdir / "requests-1000.jsonl", 1)
+        try:
+            big_file = write_fleet_file(
+                runs_dir / big_mix.label, big_dir, big_names, big_bench.kubeconfig, big_mix.spec()
+            )
+            big = _scan(
+                bench=big_bench,
+                name=f"scan[{big_mix.label}]",
+                fleet_file=big_file,
+                names=big_names,
+                extra=args.scan_arg,
+            )
+            say(big.line() + f" ({big_mix.describe()})")
+        finally:
+            big_bench.stop()
+
     scan_s = full.measured.wall_s
-    floor_s = floor.measured.wall_s
+    floor_s = floor.measured.wall_s if floor is not None else float("nan")
+    floor_cpu = floor.measured.cpu_s if floor is not None else float("nan")
     growth = full.per_cluster_s / smallest.per_cluster_s
+    nan = float("nan")
+    widest = sharded.get(max(sharded)) if sharded else None
     say(
         f"ratios scan_over_floor={scan_s / floor_s:.2f} "
-        f"scan_over_floor_cpu={full.measured.cpu_s / floor.measured.cpu_s:.2f} "
+        f"scan_over_floor_cpu={full.measured.cpu_s / floor_cpu:.2f} "
         + (f"tier1_over_scan={tier1_s / scan_s:.1f} " if tier1_s else "")
         + f"per_cluster_growth={growth:.2f} (fleet of {full.clusters} vs {smallest.clusters})"
     )
@@ -524,9 +700,19 @@ def main(argv: list[str] | None = None) -> int:
         f"scan_over_floor={scan_s / floor_s:.2f} "
         f"tier1_over_scan={(tier1_s / scan_s) if tier1_s else float('nan'):.1f} "
         f"rss_mb={full.measured.maxrss_mb:.0f} requests_per_cluster={full.requests.per(full.requests.total):.0f} "
-        f"kinds={kinds} per_cluster_growth={growth:.2f}"
+        f"kinds={kinds} per_cluster_growth={growth:.2f} "
+        f"shard_bytes_over_scan={widest.bytes / max(1, full.requests.bytes) if widest else nan:.2f} "
+        f"outside_shard_requests={sum(r.outside_requests for r in sharded.values()) if sharded else -1} "
+        f"xdist2_over_serial={xdist_over.get(2, nan):.2f}"
     )
-    return 0 if full.measured.returncode in (0, 1) else 1
+    if big is not None:
+        say(
+            f"summary1000 clusters={big.clusters} scan_s={big.measured.wall_s:.1f} rss_mb={big.measured.maxrss_mb:.0f} "
+            f"rss_over_fleet100={big.measured.maxrss_mb / full.measured.maxrss_mb:.2f} "
+            f"per_cluster_over_fleet100={big.per_cluster_s / full.per_cluster_s:.2f}"
+        )
+    failed = any(code not in (0, 1) for r in sharded.values() for code in r.returncodes)
+    return 0 if full.measured.returncode in (0, 1) and not failed else 1
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, check, object_ref, skip
-from fleetcheck.imageref import ImageRefError, parse_image_ref
+from fleetcheck.core.imageref import ImageRefError, parse_image_ref
 from fleetcheck.outcomes import name_list
 from fleetcheck.redact import redact
 from fleetcheck.reference_data import (

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, KindUnavailable, check, fail, object_ref, skip
-from fleetcheck.velero import (
+from fleetcheck.facts.velero import (
     BACKUPS,
     BSLS,
     FAILED_PHASES,

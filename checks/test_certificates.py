@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetcheck import ClusterView, Findings, check, object_ref, skip
-from fleetcheck.admission import WEBHOOK_KINDS, webhooks_of
-from fleetcheck.certs import DEFAULT_MAX_BYTES, DEFAULT_MAX_CERTS, parse_ca_bundle
+from fleetcheck import ClusterView, Findings, check, fail, object_ref, skip
+from fleetcheck.errors import FleetcheckError
+from fleetcheck.facts.certs import DEFAULT_MAX_BYTES, DEFAULT_MAX_CERTS, parse_ca_bundle
+from fleetcheck.facts.webhooks import WEBHOOK_KINDS, webhooks_of
 from fleetcheck.redact import redact
 
 APISERVICES = "apiregistration.k8s.io/v1 apiservices"
@@ -51,7 +52,7 @@ def test_ca_bundles_not_expiring(cluster: ClusterView, settings: BundleExpirySet
     within ``threshold_days`` (default 30), fails; a bundle that cannot be
     read is named too. No Secret is read: these bundles are in the objects
     themselves. (The API server's own serving certificate, from the TLS
-    handshake, is not judged here yet.) Counts toward *owned*: a
+    handshake, is FC-CERT-003's.) Counts toward *owned*: a
     certificate nobody rotates is the forgotten-owner problem in miniature.
     Why: when the CA a bundle pins expires, the API server stops trusting
     the webhook or aggregated API: every request the webhook matches fails
@@ -170,3 +171,72 @@ def test_cert_manager_certificates_ready(cluster: ClusterView, settings: Certifi
         f"{len(findings)} of {len(certificates)} Certificates are not Ready or expire within "
         f"{settings.threshold_days} days; expected Ready and renewed well before notAfter"
     )
+
+
+class ServingCertificateSettings(BaseModel):
+    """Threshold of FC-CERT-003."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold_days: int = Field(default=30, ge=0, le=3650, description="fail when the certificate expires within this")
+
+
+@check(
+    "FC-CERT-003",
+    title="API server's serving certificate expires soon",
+    factor="owned",
+    severity="high",
+    settings=ServingCertificateSettings,
+    success="the API server's serving certificate is valid beyond the threshold",
+)
+def test_api_server_certificate_not_expiring(cluster: ClusterView, settings: ServingCertificateSettings) -> None:
+    """The certificate the API server presents in its TLS handshake expires within the threshold.
+
+    What: the scan's own connection to the API server (the one every other
+    read goes through; no extra request, no Secret) carries the server's
+    certificate; its ``notAfter`` is compared with the API server's clock.
+    Expired, or expiring within ``threshold_days`` (default 30), fails,
+    naming the server, the subject and the date. Live scans only: a
+    snapshot holds no handshake, so it is skipped, as is a plain
+    ``http://`` server (no certificate; FC-TLS-001 fails it). Counts toward
+    *owned*: a control-plane certificate nobody renews is a cluster nobody
+    looks after.
+    Why: kubeadm issues the API server's certificate for one year and renews
+    it only on ``kubeadm upgrade``; a cluster not upgraded for a year stops
+    answering on the day it expires ("x509: certificate has expired or is
+    not yet valid" from kubectl, every kubelet and every controller), a
+    classic outage of self-managed clusters (kubernetes/kubeadm#581,
+    kubernetes/kubernetes#68924).
+    Fix: renew it before it expires (``kubeadm certs check-expiration``, then
+    ``kubeadm certs renew apiserver`` and restart the kube-apiserver static
+    pod), or upgrade the cluster, which renews every control-plane
+    certificate; distributions have their own command (``rke2 certificate
+    rotate``, k3s rotates on restart within 90 days). Tune with
+    ``settings: {FC-CERT-003: {threshold_days: 30}}``.
+    References: https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/ ;
+    https://github.com/kubernetes/kubeadm/issues/581
+    """
+    if cluster.entry.is_snapshot:
+        skip("snapshot: the API server's certificate is seen only in a live TLS handshake (scan the cluster live)")
+    state = cluster.state
+    if not state.is_live:
+        reason = getattr(state, "reason", "the cluster's connection could not be set up")
+        raise FleetcheckError(f"cannot read the API server's certificate of {cluster.name}: {reason}")
+    server = redact(str(getattr(state, "server", None) or cluster.entry.server or "the API server"))
+    if getattr(state, "plaintext", False):
+        skip(f"{server} is reached over plain http://: no certificate is presented (FC-TLS-001 fails it)")
+    _ = cluster.version  # read by every scan anyway: the handshake of its connection carries the certificate
+    served = state.serving_certificate
+    if served is None:
+        raise FleetcheckError(
+            f"the TLS handshake with {server} gave no certificate fleetcheck could read; expected an X.509 "
+            "serving certificate"
+        )
+    now = cluster.server_time.astimezone(UTC)
+    if served.not_after <= now + timedelta(days=settings.threshold_days):
+        fail(
+            f"{server}: the API server's serving certificate ({served.subject}, issued by {served.issuer}) "
+            f"{_when(served.not_after, now)}; expected valid for more than {settings.threshold_days} days "
+            "(renew it: kubeadm certs renew apiserver, or upgrade the control plane)",
+            [server],
+        )

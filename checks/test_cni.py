@@ -1,7 +1,7 @@
 """Boring networking: a known CNI, the same one everywhere, at nearly the same version (FC-CNI-*).
 
 Detection (which DaemonSet, which image, which version) lives in
-:mod:`fleetcheck.cni`; these checks judge it. The fleet comparisons use the
+:mod:`fleetcheck.facts.cni`; these checks judge it. The fleet comparisons use the
 clusters of the same profile (``fleet.peers``): a profile is the unit that
 promises sameness. A standard the profile declares (``standards.cni``,
 ``standards.cni_version``) wins over the fleet's majority.
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from fleetcheck import ClusterView, FleetView, check, fail, skip
-from fleetcheck.cni import SIGNATURES, CniDetection, SemVer, normalize_cni_name
 from fleetcheck.errors import ConfigError
 from fleetcheck.facts.builtin import CNI
+from fleetcheck.facts.cni import SIGNATURES, CniDetection, SemVer, normalize_cni_name
 from fleetcheck.facts.compare import Standard
 from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.outcomes import name_list

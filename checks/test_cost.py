@@ -13,7 +13,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fleetcheck import ClusterView, check, fail
+from fleetcheck import ClusterView, check, fail, name_list
 
 #: Pods in these phases have finished (completed Job pods, evicted pods): they cost nothing.
 _FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
@@ -77,8 +77,10 @@ def test_cluster_worth_its_control_plane(cluster: ClusterView, settings: Consoli
     """Fewer than N (default 20) non-system pods run on the cluster: a consolidation candidate.
 
     What: counts the Pods in namespaces that are not system namespaces of the
-    profile, leaving out finished Pods (phase ``Succeeded`` or ``Failed``:
-    completed Jobs, evictions). Fewer than ``min_pods`` fails, with the
+    profile, nor the provider's own (GKE's ``gmp-system``, AKS's
+    ``gatekeeper-system``, EKS's ``amazon-cloudwatch``), leaving out
+    finished Pods (phase ``Succeeded`` or ``Failed``: completed Jobs,
+    evictions). Fewer than ``min_pods`` fails, with the
     per-namespace count and a cost estimate in the message.
     Why: a control plane costs roughly $70-300/month per cluster (the
     managed control-plane fee plus the system nodes it needs), before any
@@ -98,11 +100,10 @@ def test_cluster_worth_its_control_plane(cluster: ClusterView, settings: Consoli
     https://kubernetes.io/docs/concepts/security/multi-tenancy/ ;
     https://www.vcluster.com/docs
     """
-    profile = cluster.profile
     per_namespace: Counter[str] = Counter()
     for pod in cluster.list("pods"):
         namespace = str((pod.get("metadata") or {}).get("namespace", ""))
-        if profile.is_system_namespace(namespace):
+        if cluster.is_system_namespace(namespace):
             continue
         if (pod.get("status") or {}).get("phase") in _FINISHED_PHASES:
             continue
@@ -112,9 +113,8 @@ def test_cluster_worth_its_control_plane(cluster: ClusterView, settings: Consoli
         return
     ranked = sorted(per_namespace.items(), key=lambda item: (-item[1], item[0]))
     if ranked:
-        shown = ", ".join(f"{ns} {n}" for ns, n in ranked[:_NAMESPACES_SHOWN])
-        more = len(ranked) - _NAMESPACES_SHOWN
-        where = f" in {_plural(len(ranked), 'tenant namespace')} ({shown}{f', and {more} more' if more > 0 else ''})"
+        shown = name_list((f"{ns} {n}" for ns, n in ranked), _NAMESPACES_SHOWN, sort=False)
+        where = f" in {_plural(len(ranked), 'tenant namespace')} ({shown})"
     else:
         where = ""
     low, high = settings.control_plane_monthly_usd_low, settings.control_plane_monthly_usd_high

@@ -3,7 +3,7 @@
 The setup is read from the objects that configure it (CoreDNS's Corefile in
 ConfigMap ``kube-system/coredns``, plus ``coredns-custom`` on k3s and AKS;
 kube-dns's ``kube-system/kube-dns`` ConfigMap and Deployment on older
-clusters), parsed by :mod:`fleetcheck.corefile`, once per cluster per run.
+clusters), parsed by :mod:`fleetcheck.facts.corefile`, once per cluster per run.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fleetcheck import ClusterView, Findings, FleetView, check, fail, name_list, skip
-from fleetcheck.corefile import DnsSetup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts import builtin
+from fleetcheck.facts.corefile import DnsSetup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.facts.key import Fact, FactInput
 from fleetcheck.facts.provider import PROVIDER
 from fleetcheck.probes import ProbeError

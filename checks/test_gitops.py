@@ -1,7 +1,7 @@
 """Managed workloads: tenant workloads are applied by a GitOps tool, not by hand (FC-GITOPS-001).
 
 Who manages what is read from the marks each tool leaves, in
-:mod:`fleetcheck.ownership`; this check counts and judges.
+:mod:`fleetcheck.facts.ownership`; this check counts and judges.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, check, name_list, skip
-from fleetcheck.ownership import (
+from fleetcheck.facts.ownership import (
     WORKLOAD_READS,
     OwnershipRules,
     describe_owned_elsewhere,

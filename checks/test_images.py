@@ -1,10 +1,10 @@
 """Local images: pulled from the region's registry, pinned, and that registry answers (FC-IMG-*).
 
-Every image is read through :func:`fleetcheck.imageref.parse_image_ref`
+Every image is read through :func:`fleetcheck.core.imageref.parse_image_ref`
 (one grammar for all checks) from every container, init container and
 ephemeral container of Pods and from the pod templates of workloads, each
 image attributed once to the highest object that declares it
-(:mod:`fleetcheck.workloads`).
+(:mod:`fleetcheck.facts.workloads`).
 
 Allowed registries come from the profile's ``registries`` mapping: the
 entry for the cluster's ``region`` label together with the ``*`` entry,
@@ -20,8 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, check, skip
-from fleetcheck.errors import ConfigError
-from fleetcheck.imageref import (
+from fleetcheck.core.imageref import (
     ImageRef,
     ImageRefError,
     matching_pattern,
@@ -29,9 +28,10 @@ from fleetcheck.imageref import (
     pattern_is_concrete,
     pattern_registry,
 )
+from fleetcheck.errors import ConfigError
+from fleetcheck.facts.workloads import WORKLOAD_KINDS, ContainerImage, container_images
 from fleetcheck.probes import ProbeError
 from fleetcheck.probes.oci import ANSWERING_STATUSES, probe_registry, tls_context
-from fleetcheck.workloads import WORKLOAD_KINDS, ContainerImage, container_images
 
 _MEMO_KEY = "fleetcheck.images.parsed"
 

@@ -1,7 +1,7 @@
 """Observable from one place: metrics and logs leave the cluster for the fleet's central stores (FC-OBS-*).
 
 Reading configurations (remote-write URLs, collector exporters, log-shipper
-DaemonSets, node eligibility) lives in :mod:`fleetcheck.telemetry`; these
+DaemonSets, node eligibility) lives in :mod:`fleetcheck.facts.telemetry`; these
 checks judge what it finds.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetcheck import ClusterView, check, fail, object_ref
+from fleetcheck import ClusterView, check, fail, name_list, object_ref
 from fleetcheck.errors import FleetcheckError
-from fleetcheck.telemetry import (
+from fleetcheck.facts.telemetry import (
     LOG_SHIPPERS,
     METRICS_AGENTS,
     METRICS_KINDS,
@@ -29,8 +29,7 @@ _SHOWN = 6
 
 
 def _listed(items: list[str]) -> str:
-    shown = "; ".join(items[:_SHOWN])
-    return shown + (f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+    return name_list(items, _SHOWN, sort=False, sep="; ")
 
 
 def _sources(destinations: list[MetricsDestination]) -> list[str]:
@@ -68,7 +67,7 @@ def _metrics_agents(cluster: ClusterView) -> list[MetricsAgent]:
         workloads += [("Deployment", d) for d in cluster.list("deployments")]
         return find_metrics_agents(workloads)
 
-    return cluster.memo("fleetcheck.telemetry.metrics_agents", find)
+    return cluster.memo("fleetcheck.facts.telemetry.metrics_agents", find)
 
 
 def _agents_count(agents: list[MetricsAgent], settings: MetricsStoreSettings, declared: list[str]) -> bool:
@@ -145,7 +144,7 @@ def test_metrics_reach_central_store(cluster: ClusterView, settings: MetricsStor
     https://opentelemetry.io/docs/collector/configuration/#exporters ;
     https://grafana.com/docs/alloy/latest/reference/components/prometheus/prometheus.remote_write/
     """
-    scan = cluster.memo("fleetcheck.telemetry.metrics", lambda: metrics_destinations(cluster.list))
+    scan = cluster.memo("fleetcheck.facts.telemetry.metrics", lambda: metrics_destinations(cluster.list))
     destinations = scan.destinations
     unresolved = f"; could not judge: {_listed(scan.unresolved)}" if scan.unresolved else ""
     found = _listed([d.describe() for d in destinations]) if destinations else ""

@@ -3,7 +3,7 @@
 What the API server trusts is read from its static pod(s) in ``kube-system``
 (``--oidc-*`` flags, ``--authentication-config``, credential files); for a
 managed control plane, or a structured config file the API does not show,
-from the facts the fleet file declares (see :mod:`fleetcheck.apiserver`).
+from the facts the fleet file declares (see :mod:`fleetcheck.facts.apiserver`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, FleetView, check, fail, object_ref, skip
-from fleetcheck.apiserver import (
+from fleetcheck.facts.apiserver import (
     Authentication,
     JwtAuthenticator,
     ServerAuthentication,

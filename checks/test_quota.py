@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, check, object_ref, skip
-from fleetcheck.quantity import QuantityError, parse_quantity
+from fleetcheck.core.quantity import QuantityError, parse_quantity
 
 CPU_KEYS = ("cpu", "requests.cpu", "limits.cpu")
 MEMORY_KEYS = ("memory", "requests.memory", "limits.memory")

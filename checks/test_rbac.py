@@ -1,7 +1,7 @@
 """Managed RBAC: cluster-wide roles and bindings are the same on every cluster of a profile (FC-RBAC-001).
 
 Normalisation (what is left out, how rules are compared) lives in
-:mod:`fleetcheck.rbac_normalize`; this check picks the standard and judges.
+:mod:`fleetcheck.facts.rbac_normalize`; this check picks the standard and judges.
 The standard is a reference cluster when the profile names one, else the
 majority of the clusters of the same profile, object by object.
 """
@@ -19,14 +19,14 @@ from fleetcheck import ClusterView, Findings, FleetView, check, fail, skip
 from fleetcheck.errors import ConfigError, FleetcheckError
 from fleetcheck.facts.builtin import rbac_inventory
 from fleetcheck.facts.compare import Standard
-from fleetcheck.outcomes import breakdown, name_list
-from fleetcheck.rbac_normalize import (
+from fleetcheck.facts.rbac_normalize import (
     DEFAULT_IGNORED_NAMES,
     Drift,
     RbacInventory,
     RbacObject,
     describe_difference,
 )
+from fleetcheck.outcomes import breakdown, name_list
 
 _NAMES_SHOWN = 5
 _TIES_SHOWN = 5
@@ -175,8 +175,7 @@ def test_rbac_matches_fleet(cluster: ClusterView, fleet: FleetView, settings: Rb
         source = f"the fleet (cohort {whole.cohort}: {_names(list(whole.holders))}){whole.not_counted_text}"
     definite = [d for d in drifts if d.kind != "undecided"]
     ties = [d for d in drifts if d.kind == "undecided"]
-    tie_text = "; ".join(f"{d.ref} ({d.detail})" for d in ties[:_TIES_SHOWN])
-    tie_text += f"; and {len(ties) - _TIES_SHOWN} more" if len(ties) > _TIES_SHOWN else ""
+    tie_text = name_list((f"{d.ref} ({d.detail})" for d in ties), _TIES_SHOWN, sort=False, sep="; ")
     if not definite:
         if ties:
             skip(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, Findings, check, object_ref, skip
-from fleetcheck.admission import WEBHOOK_KINDS
 from fleetcheck.errors import ConfigError
+from fleetcheck.facts.webhooks import WEBHOOK_KINDS
 from fleetcheck.redact import redact
 from fleetcheck.reference_data import ApiRemoval, api_removals, minor_key
 

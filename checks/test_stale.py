@@ -250,11 +250,10 @@ class Activity:
 
 
 def _activities(cluster: ClusterView) -> Iterator[Activity]:
-    profile = cluster.profile
     for plural, kind in _WORKLOAD_KINDS:
         for obj in cluster.list(plural):
             meta = obj.get("metadata") or {}
-            if profile.is_system_namespace(str(meta.get("namespace", ""))):
+            if cluster.is_system_namespace(str(meta.get("namespace", ""))):
                 continue
             ref = object_ref(obj, kind)
             created = parse_timestamp(str(meta.get("creationTimestamp") or ""))
@@ -286,7 +285,8 @@ def test_cluster_recently_changed(cluster: ClusterView, settings: IdleSettings) 
     """No workload in a tenant namespace was created or changed in the last N days (default 30).
 
     What: the newest sign of change among the tenant namespaces' workloads
-    (namespaces that are not system namespaces of the profile): the
+    (namespaces that are not system namespaces of the profile, nor the
+    provider's own, such as GKE's ``gmp-system``): the
     ``creationTimestamp`` of Deployments, StatefulSets, DaemonSets and
     ReplicaSets (a Deployment's new ReplicaSet is a rollout) and the
     ``lastUpdateTime`` of Deployment conditions. It must be within

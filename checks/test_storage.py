@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetcheck import ClusterView, Findings, check, object_ref, skip
-from fleetcheck.tiers import read_tier
-from fleetcheck.velero import SCHEDULES, ScheduleScope
+from fleetcheck.facts.tiers import read_tier
+from fleetcheck.facts.velero import SCHEDULES, ScheduleScope
 
 Obj = dict[str, Any]
 
@@ -297,7 +297,8 @@ def test_prod_volumes_survive_failover(cluster: ClusterView) -> None:
     """A prod PVC's StorageClass is neither declared replicated nor covered by snapshots plus Velero backup.
 
     What: on clusters whose tier (FC-TIER-001) is ``prod``, every PVC in a
-    tenant namespace (not a system namespace of the profile) passes when
+    tenant namespace (not a system namespace of the profile or the
+    provider) passes when
     its StorageClass (``spec.storageClassName``; for a PVC without one, its
     PersistentVolume's class, else the default class) matches the profile's
     ``standards.replicated_storage_classes``, or when Velero backs it up: an
@@ -344,7 +345,7 @@ def test_prod_volumes_survive_failover(cluster: ClusterView) -> None:
     claims = [
         claim
         for claim in cluster.list(PVCS)
-        if not profile.is_system_namespace(str(_meta(claim).get("namespace", "")))
+        if not cluster.is_system_namespace(str(_meta(claim).get("namespace", "")))
         and not _meta(claim).get("deletionTimestamp")
     ]
     if not claims:
@@ -418,7 +419,7 @@ def test_prod_pods_keep_no_data_on_the_node(cluster: ClusterView) -> None:
 
     What: on clusters whose tier (FC-TIER-001) is ``prod``, every running or
     pending pod in a tenant namespace (not a system namespace of the
-    profile) is read; a ``hostPath`` volume mounted without ``readOnly:
+    profile or the provider) is read; a ``hostPath`` volume mounted without ``readOnly:
     true`` by any container or init container is a finding. Such data never
     passes through a PersistentVolumeClaim, so FC-PV-001, Velero's volume
     backups and every storage report are blind to it. Read-only mounts (a
@@ -442,11 +443,10 @@ def test_prod_pods_keep_no_data_on_the_node(cluster: ClusterView) -> None:
         skip(f"cannot tell whether {cluster.name} is a prod cluster: {declared.problem()} (FC-TIER-001 reports it)")
     if declared.tier != "prod":
         skip(f"{declared.tier} cluster ({declared.source}): FC-PV-002 judges prod clusters only")
-    profile = cluster.profile
     pods = [
         pod
         for pod in cluster.list("pods")
-        if not profile.is_system_namespace(str(_meta(pod).get("namespace", "")))
+        if not cluster.is_system_namespace(str(_meta(pod).get("namespace", "")))
         and (_spec(pod) and (pod.get("status") or {}).get("phase") in (None, "Pending", "Running"))
     ]
     if not pods:

@@ -117,7 +117,7 @@ def test_minor_within_provider_support(cluster: ClusterView, settings: ProviderS
     """A managed cluster's minor is past its provider's standard support (into paid extended support, or beyond).
 
     What: the provider is the profile's ``provider`` setting, else the
-    provider fact (``fleetcheck/provider.py``: ``-eks-`` or ``-gke.`` in the
+    provider fact (``fleetcheck/facts/provider_detection.py``: ``-eks-`` or ``-gke.`` in the
     gitVersion, ``kubernetes.azure.com/*``, ``eks.amazonaws.com/*`` or
     ``cloud.google.com/gke-*`` node labels, providerID, the pods present;
     a distribution such as RKE2 on EC2 is not EKS). The minor is looked up in that

@@ -4,7 +4,7 @@ A fleet can only promise "tested before prod" when clusters say which stage
 they are (FC-TIER-001), every prod cluster has a cluster ahead of it that
 takes changes first (FC-TIER-002), and that canary really runs what prod
 runs or newer (FC-TIER-003). Tiers come from the registry labels (``tier``,
-else ``env``) as read by :mod:`fleetcheck.tiers`; comparisons stay within a
+else ``env``) as read by :mod:`fleetcheck.facts.tiers`; comparisons stay within a
 profile (``fleet.peers``), the unit that promises sameness; a profile's ``cohort_by`` does not
 narrow them, since it usually names the very labels (env, tier) these checks compare across.
 """
@@ -17,11 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetcheck import ClusterView, FleetView, ServerVersion, check, fail, skip
-from fleetcheck.cni import CniDetection, CniMatch, SemVer
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts.builtin import CNI, SERVER_VERSION
+from fleetcheck.facts.cni import CniDetection, CniMatch, SemVer
+from fleetcheck.facts.tiers import TIERS, read_tier
 from fleetcheck.outcomes import name_list
-from fleetcheck.tiers import TIERS, read_tier
 
 _LIST_LIMIT = 8
 
@@ -156,7 +156,7 @@ def test_canary_not_behind_prod(cluster: ClusterView, fleet: FleetView, settings
     What: for a cluster whose tier is ``canary``, every prod cluster of the
     same profile is compared with it: the API server's Kubernetes
     ``major.minor``, and the version of the primary CNI's agent image as
-    :mod:`fleetcheck.cni` detects it from the DaemonSets (``calico-node``
+    :mod:`fleetcheck.facts.cni` detects it from the DaemonSets (``calico-node``
     running ``calico/node:v3.28.2``). A prod cluster on a newer Kubernetes
     minor, or on a newer version of the same CNI (to the patch by default;
     setting ``cni_precision: minor`` compares minors only), fails the

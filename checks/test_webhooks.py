@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fleetcheck import ClusterView, Findings, FleetView, check, skip
-from fleetcheck.admission import WEBHOOK_KINDS, Webhook, selector_matches, webhooks_of
 from fleetcheck.facts.admission import WEBHOOK_POLICIES, WebhookPolicy
+from fleetcheck.facts.webhooks import WEBHOOK_KINDS, Webhook, selector_matches, webhooks_of
 from fleetcheck.redact import redact
 
 SLICES = "discovery.k8s.io/v1 endpointslices"

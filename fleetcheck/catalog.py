@@ -27,9 +27,9 @@ from typing import Any, Literal, TypeVar
 import pytest
 from pydantic import BaseModel
 
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.errors import ConfigError
 from fleetcheck.facts.compare import RULE, RULE_TITLE
-from fleetcheck.kinds import parse_kind
 from fleetcheck.paths import builtin_checks_dir, repo_root
 from fleetcheck.results import FACTORS, SEVERITIES, CheckInfo
 
@@ -102,7 +102,7 @@ class CheckSpec:
             why=self.docs.why,
             fix=self.docs.fix,
             references=self.docs.references,
-            file=report_path(self.path),  # an extra field of CheckInfo (extra="allow")
+            file=report_path(self.path),
         )
 
     def default_settings(self) -> BaseModel | None:

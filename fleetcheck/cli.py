@@ -19,30 +19,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from fleetcheck.errors import EXIT_CONFIG, ConfigError
+from fleetcheck.core.exit_codes import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES_HELP,
+    EXIT_CONFIG,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_UNDECIDED,
+)
+from fleetcheck.core.grades import GATE_GRADES
+from fleetcheck.errors import ConfigError
 
 if TYPE_CHECKING:
     from fleetcheck.results import ResultsDocument
 
 __all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_GATE_FAILED = 1
-EXIT_UNDECIDED = 3
-#: stdout closed early (``fleetcheck checks | head``): what a process killed by SIGPIPE reports
-EXIT_BROKEN_PIPE = 141
-
-EXIT_CODES_HELP = f"""\
-exit codes:
-  {EXIT_OK}    ok: the gate passed (run), or the command did what it was asked
-  {EXIT_GATE_FAILED}    the gate failed: a finding at or above --fail-on, a grade below --min-grade,
-       a blocking diff, or (clusters --check-access) a kind the credentials cannot list
-  {EXIT_CONFIG}    usage or configuration error (one line: the file, the field, the fix)
-  {EXIT_UNDECIDED}    the scan could not decide (errors on more than --max-errors of the checks),
-       or a snapshot is incomplete
-  130  interrupted by SIGINT (Ctrl-C); the reports written are marked incomplete
-  143  interrupted by SIGTERM; the reports written are marked incomplete
-"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,11 +118,19 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FRACTION",
         help="exit 3 when more than this share of decided checks errored (default: 0.5)",
     )
-    run.add_argument("--min-grade", choices=["A", "B", "C", "D"], help="fail the gate when a cluster grades lower")
+    run.add_argument("--min-grade", choices=GATE_GRADES, help="fail the gate when a cluster grades lower")
     run.add_argument(
         "--baseline", metavar="RESULTS_JSON", help="fail only on findings new or worse than in an earlier results.json"
     )
     run.add_argument("--shard", metavar="K/N", help="scan the K-th of N deterministic slices of the fleet")
+    run.add_argument(
+        "--facts",
+        metavar="DIR",
+        help="with --shard: publish this shard's facts into DIR, read the other shards' from it (shared by all)",
+    )
+    run.add_argument(
+        "--facts-wait", type=float, metavar="S", help="seconds to wait for another shard's facts (default 600)"
+    )
 
     diff = sub.add_parser("diff", help="what changed between two runs: new, fixed, unchanged findings per cluster")
     diff.add_argument("old", metavar="OLD_RESULTS_JSON")
@@ -144,7 +145,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "demo",
         help="generate the demo fleet, serve it over HTTPS, scan it end to end",
         epilog="exit codes: 0 every planted gotcha caught, 1 one was missed, 3 the scan produced no results, "
-        "130/143 interrupted (SIGINT/SIGTERM; the reports are marked incomplete)",
+        f"{EXIT_SIGINT}/{EXIT_SIGTERM} interrupted (SIGINT/SIGTERM; the reports are marked incomplete)",
     )
     demo.add_argument(
         "--workdir",
@@ -318,6 +319,12 @@ def _validate_config(args: argparse.Namespace) -> None:
                     )
 
 
+def _facts_args(args: argparse.Namespace) -> list[str]:
+    """``--facts DIR`` / ``--facts-wait S`` handed on to the plugin (docs/operations.md, Sharding)."""
+    out = ["--facts", args.facts] if args.facts else []
+    return out + (["--facts-wait", str(args.facts_wait)] if args.facts_wait is not None else [])
+
+
 def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
     from fleetcheck.runner import run_scan
 
@@ -331,7 +338,7 @@ def _cmd_run(args: argparse.Namespace, passthrough: list[str]) -> int:
         extra_checks=args.checks,
         fail_on=args.fail_on,
         max_errors=args.max_errors,
-        pytest_args=passthrough,
+        pytest_args=[*passthrough, *_facts_args(args)],
         baseline=Path(args.baseline) if args.baseline else None,
         min_grade=args.min_grade,
         shard=args.shard,
@@ -365,11 +372,15 @@ def _cmd_clusters(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from fleetcheck.catalog import load_catalog
+    from fleetcheck.facts.dimensions import dimension_reads
     from fleetcheck.state.snapshot_writer import write_live_snapshot
 
     kubeconfig = [Path(p) for p in args.kubeconfig.split(":")] if args.kubeconfig else None
+    # what the checks read and what the drift dimensions read: a scan of the snapshot sees what a live scan sees
+    kinds = sorted({*load_catalog().kinds_read(), *dimension_reads()})
     capture = write_live_snapshot(
-        args.context, Path(args.output), kubeconfig=kubeconfig, name=args.name, allow_partial=args.allow_partial
+        args.context, Path(args.output), kinds, kubeconfig=kubeconfig, name=args.name, allow_partial=args.allow_partial
     )
     for kind, reason in sorted(capture.failed.items()):
         print(f"fleetcheck: not captured: {kind}: {reason}", file=sys.stderr)
@@ -432,8 +443,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
-    from fleetcheck.merge import merge_documents
     from fleetcheck.reports.json_report import read_results_json
+    from fleetcheck.verdicts import merge_documents
 
     paths = [Path(p) for p in args.results]
     merged = merge_documents([read_results_json(p) for p in paths], paths)

@@ -22,6 +22,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from fleetcheck.core.exit_codes import EXIT_OK, EXIT_UNDECIDED
+from fleetcheck.core.refs import more
 from fleetcheck.errors import ConfigError
 
 __all__ = ["FACTS_SCHEMA", "add_facts_parser", "cmd_facts", "facts_payload"]
@@ -33,8 +35,6 @@ MAX_COLUMNS = 8
 CELL_CHARS = 36
 #: distinct (cluster, reason) ERR lines printed under a table
 MAX_REASONS = 20
-EXIT_OK = 0
-EXIT_UNDECIDED = 3
 
 
 def add_facts_parser(sub: Any) -> argparse.ArgumentParser:
@@ -155,7 +155,7 @@ def print_table(payload: Mapping[str, Any], report: Any, out: TextIO) -> None:
             table.add_row(Text(row.name), Text(standard), *cells, Text(judged))
         console.print(table)
         if cohort.clusters > len(shown):
-            console.print(f"  and {cohort.clusters - len(shown)} more clusters: see --format json")
+            console.print(f"  {more(cohort.clusters - len(shown))} clusters: see --format json")
         reasons: dict[tuple[str, str], list[str]] = {}
         for row in cohort.dimensions:
             for bad in row.unreadable:
@@ -163,7 +163,7 @@ def print_table(payload: Mapping[str, Any], report: Any, out: TextIO) -> None:
         for (cluster, reason), dims in list(reasons.items())[:MAX_REASONS]:
             console.print(Text(f"  ERR on {cluster} ({', '.join(dims)}): {reason}"))
         if len(reasons) > MAX_REASONS:
-            console.print(f"  and {len(reasons) - MAX_REASONS} more unreadable readings: see --format json")
+            console.print(f"  {more(len(reasons) - MAX_REASONS)} unreadable readings: see --format json")
         console.print("  ! differs from the standard   ? unknown (the data cannot show it)   ERR unreadable\n")
 
 

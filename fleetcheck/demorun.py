@@ -22,55 +22,83 @@ from fleetcheck.results import ResultsDocument
 __all__ = ["catalog_table_markdown", "caught_plants", "planted_table_markdown", "run_demo", "write_demo_fleet_file"]
 
 
-def demo_profile_extras() -> dict[str, Any]:
-    """What the demo profiles add to the built-in ones: the generator's fleet standards and registries.
+def demo_profile_extras(provider: str = "kubeadm") -> dict[str, Any]:
+    """What the demo profiles add to the built-in ones: the generator's fleet standards, registries, settings.
 
-    Live probes are off: the demo's hosts (``*.example.com``) are fictional, and
-    the demo must not send a packet beyond loopback.
+    A provider's profile (``demo-prod-eks``) declares the provider's CNI and
+    registries and the fleet's everything else. Live probes are off: the
+    demo's hosts (``*.example.com``) are fictional, and the demo must not
+    send a packet beyond loopback.
     """
-    from fleetcheck.demo.generate import demo_fleet_spec, profile_registries, profile_standards
+    from fleetcheck.demo.generate import demo_fleet_spec, profile_registries, profile_settings, profile_standards
 
     spec = demo_fleet_spec()
     return {
-        "registries": profile_registries(spec),
-        "standards": profile_standards(spec),
+        "registries": profile_registries(spec, provider),
+        "standards": profile_standards(spec, provider),
+        "settings": profile_settings(spec),
         "probes": {"enabled": False},
     }
 
 
-def _profile_for(labels: dict[str, str]) -> str:
-    tier = labels.get("tier") or labels.get("env") or "default"
-    if tier in ("prod", "canary", "staging"):
-        return "prod"
-    return tier if tier in ("dev", "edge") else "default"
+#: the clean kubeadm prod cluster: what the platform team installs everywhere is compared with it
+_PLATFORM_REFERENCE = "prod-us-east"
+
+
+def _provider_comparisons(base: str, provider: str) -> dict[str, Any]:
+    """How a provider's profile compares its (single) cluster with the fleet.
+
+    The platform's own stack (webhooks, Pod Security labels, RBAC, ingress,
+    mesh) is the same on every cluster, so it is compared with the clean
+    kubeadm prod cluster; the node image is the provider's by design (EKS's
+    AMIs, k3s's store boxes), so FC-NODE-002 is not compared there.
+    """
+    from fleetcheck.registry.profile import load_profile
+
+    return {
+        "description": f"{provider} clusters: the fleet's standards with {provider}'s CNI and registries; the "
+        f"platform's own stack compared with {_PLATFORM_REFERENCE}; node images are {provider}'s (FC-NODE-002 off)",
+        "reference_cluster": _PLATFORM_REFERENCE,
+        "ignore": [*load_profile(base).ignore, "FC-NODE-002"],
+    }
 
 
 def write_demo_fleet_file(workdir: Path, cluster_dirs: list[Path], kubeconfig: Path) -> Path:
-    """A fleet file for the replayed demo clusters, and one demo profile per built-in profile used."""
+    """A fleet file for the replayed demo clusters, and one demo profile per built-in profile and provider used."""
+    from fleetcheck.demo.generate import declared_facts, demo_fleet_spec, demo_profile
+
     profiles_dir = workdir / "profiles"
     profiles_dir.mkdir(parents=True, exist_ok=True)
     clusters: list[dict[str, Any]] = []
-    used: set[str] = set()
+    used: dict[str, tuple[str, str]] = {}
+    facts = declared_facts(demo_fleet_spec())
     for folder in cluster_dirs:
         meta = yaml.safe_load((folder / "cluster.yaml").read_text(encoding="utf-8")) or {}
         labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
-        base = _profile_for(labels)
-        used.add(base)
-        clusters.append(
-            {
-                "name": meta.get("name", folder.name),
-                "context": meta.get("name", folder.name),
-                "profile": f"profiles/demo-{base}.yaml",
-                "labels": labels,
-            }
-        )
-    extras = demo_profile_extras()
-    for base in sorted(used):
-        profile = {"name": f"demo-{base}", "extends": base, **extras}
-        if base == "dev":
+        name = meta.get("name", folder.name)
+        profile_name = demo_profile(labels)
+        base = profile_name.removeprefix("demo-").split("-", 1)[0]
+        used[profile_name] = (base, labels.get("provider", "kubeadm"))
+        entry: dict[str, Any] = {
+            "name": name,
+            "context": name,
+            "profile": f"profiles/{profile_name}.yaml",
+            "labels": labels,
+        }
+        if name in facts:
+            entry["facts"] = facts[name]
+        clusters.append(entry)
+    for profile_name, (base, provider) in sorted(used.items()):
+        extras = demo_profile_extras(provider)
+        profile = {"name": profile_name, "extends": base, **extras}
+        if provider != "kubeadm":
+            profile.update(_provider_comparisons(base, provider))
+        if profile_name == "demo-dev":
             # the only dev cluster: its RBAC must match the clean prod cluster's
-            profile["settings"] = {"FC-RBAC-001": {"reference_cluster": "prod-us-east"}}
-        (profiles_dir / f"demo-{base}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+            profile["settings"] = {**extras["settings"], "FC-RBAC-001": {"reference_cluster": "prod-us-east"}}
+        if not profile["settings"]:
+            del profile["settings"]
+        (profiles_dir / f"{profile_name}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
     fleet = {"defaults": {"kubeconfig": str(kubeconfig.resolve())}, "clusters": clusters}
     path = workdir / "fleet.yaml"
     path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")

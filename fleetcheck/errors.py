@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["EXIT_CONFIG", "BudgetExceeded", "ConfigError", "FleetcheckError"]
+from fleetcheck.core.exit_codes import EXIT_CONFIG
+from fleetcheck.core.kinds import ResourceRef
 
-#: Exit code for usage and configuration errors (kubectl and pytest use 1-4 differently; we document 2).
-EXIT_CONFIG = 2
+# EXIT_CONFIG is defined with the other exit codes (fleetcheck.core.exit_codes); re-exported for its importers
+__all__ = ["EXIT_CONFIG", "BudgetExceeded", "ConfigError", "FleetcheckError", "KindUnavailable"]
 
 
 class FleetcheckError(Exception):
@@ -43,3 +44,21 @@ class ConfigError(FleetcheckError):
         where = f"{self.source}: {self.field}: " if self.field else f"{self.source}: "
         text = where + self.problem + (f" (fix: {self.fix})" if self.fix else "")
         return " ".join(text.split())
+
+
+class KindUnavailable(FleetcheckError):
+    """A kind could not be read: forbidden, unauthorized, timeout, server error.
+
+    Checks that need the kind become ``error`` with this message; it names
+    the verb and resource so the reader can fix the scan's RBAC. Declared
+    here, with the other errors, because readers in every layer raise or
+    catch it: the cluster states, the registry's discovering sources, the
+    fact cache. :mod:`fleetcheck.state.base` and ``fleetcheck`` re-export it.
+    """
+
+    def __init__(self, cluster: str, ref: ResourceRef, reason: str, status: int | None = None) -> None:
+        self.cluster = cluster
+        self.ref = ref
+        self.reason = reason
+        self.status = status
+        super().__init__(f"cannot list {ref.spec} on {cluster}: {reason}")

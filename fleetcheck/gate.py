@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fleetcheck.core.exit_codes import EXIT_GATE_FAILED, EXIT_OK, EXIT_UNDECIDED
+from fleetcheck.core.grades import GRADES
 from fleetcheck.findings import Finding, diff_documents
 from fleetcheck.results import SEVERITIES, ResultsDocument
 
-__all__ = ["GRADES", "GateResult", "evaluate_gate"]
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_UNDECIDED = 3
-GRADES = ("A", "B", "C", "D", "F")
+__all__ = ["GateResult", "evaluate_gate"]
 
 
 @dataclass
@@ -84,8 +81,8 @@ def evaluate_gate(
     if low_grades:
         reasons.append(f"grade below {min_grade}: {', '.join(low_grades)}")
     if reasons:
-        return GateResult(EXIT_FAILED, "; ".join(reasons), details)
+        return GateResult(EXIT_GATE_FAILED, "; ".join(reasons), details)
     passed = f"no {scope} at or above {fail_on}" if fail_on != "never" else "severity gate disabled"
     if min_grade:
         passed += f"; every cluster at grade {min_grade} or better"
-    return GateResult(EXIT_PASSED, passed, details)
+    return GateResult(EXIT_OK, passed, details)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fleetcheck.kinds import ResourceRef
+from fleetcheck.core.kinds import ResourceRef
 from fleetcheck.redact import redact
 from fleetcheck.registry.fleet import ClusterEntry, load_fleet
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
@@ -21,7 +21,7 @@ __all__ = ["KindAccess", "check_access", "print_access", "print_clusters", "prob
 def probe_cluster(entry: ClusterEntry, timeout: float) -> tuple[str, str]:
     """(reachability, version) of one cluster; snapshots report their recorded version."""
     if entry.snapshot is not None:
-        from fleetcheck.state.snapshot import read_cluster_file
+        from fleetcheck.registry.cluster_file import read_cluster_file
 
         meta = read_cluster_file(Path(entry.snapshot))
         version = (
@@ -206,7 +206,7 @@ def check_access(entry: ClusterEntry, kinds: list[ResourceRef], timeout: float) 
 def print_access(clusters: tuple[ClusterEntry, ...], timeout: float) -> bool:
     """Print, per cluster, the kinds its enabled checks read that it cannot list; True when any cannot."""
     from fleetcheck.catalog import load_catalog
-    from fleetcheck.kinds import parse_kind
+    from fleetcheck.core.kinds import parse_kind
     from fleetcheck.registry.profile import load_profile
 
     catalog = load_catalog()

@@ -8,17 +8,17 @@ Both are bounded, whatever the cluster holds (a Corefile with 200,000
 upstreams, a million unbounded pods): a failing check's message is cut to
 about :data:`MESSAGE_MAX_CHARS` characters and its objects to
 :data:`OBJECTS_MAX`, with the count of the rest said in the message
-(:func:`more`, the one "and N more"), so every report stays bounded.
+(:func:`fleetcheck.core.refs.more`, the one "and N more"), so every report stays bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 import pytest
 
+from fleetcheck.core.refs import breakdown, more, name_list
 from fleetcheck.redact import redact
 
 __all__ = [
@@ -40,11 +40,6 @@ MESSAGE_LIMIT = 10
 MESSAGE_MAX_CHARS = 2_000
 #: Objects a failing check lists at most; how many more there were is said in its message.
 OBJECTS_MAX = 1_000
-
-
-def more(count: int) -> str:
-    """``and 199,000 more``: the one way a message says how many it did not list."""
-    return f"and {count:,} more"
 
 
 def bounded_message(message: str, limit: int = MESSAGE_MAX_CHARS) -> str:
@@ -90,20 +85,6 @@ def fail(message: str, objects: list[str] | None = None) -> NoReturn:
 def skip(reason: str) -> NoReturn:
     """End the check as ``skip``: not applicable here, with the reason."""
     pytest.skip(reason)
-
-
-def name_list(names: Iterable[str], limit: int, *, sort: bool = True, sep: str = ", ") -> str:
-    """``a, b, c and 4 more``: names for a message, at most ``limit`` of them shown (joined by ``sep``)."""
-    listed = sorted(names) if sort else list(names)
-    shown = sep.join(listed[:limit])
-    hidden = len(listed) - limit
-    return shown + (f" {more(hidden)}" if hidden > 0 else "")
-
-
-def breakdown(groups: Mapping[str, list[str]], limit: int) -> str:
-    """``kindnet on 3 (a, b, c), calico on 1 (d)``: who holds which value, largest group first."""
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    return ", ".join(f"{key} on {len(members)} ({name_list(members, limit)})" for key, members in ordered)
 
 
 @dataclass

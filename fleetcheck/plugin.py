@@ -1,4 +1,4 @@
-"""The pytest plugin: options, parametrization over the fleet, verdict records, reports.
+"""The pytest plugin: wiring only (options, parametrization, fixtures, budgets, verdict records, reports).
 
 Registered through the ``pytest11`` entry point, so plain ``pytest checks/``
 finds it. It is inert in a session that collects no fleetcheck check (the
@@ -8,212 +8,96 @@ Flow: ``pytest_generate_tests`` gives every check one case per selected
 cluster (ids are cluster names); the ``cluster`` fixture prefetches the
 kinds the check declared it reads, so a forbidden kind errors at setup;
 ``pytest_runtest_makereport`` turns each case into a :class:`ResultRecord`
-(carried on the report so pytest-xdist brings it back to the controller);
-``pytest_sessionfinish`` scores and writes the reports.
+through :mod:`fleetcheck.verdicts` (carried on the report so pytest-xdist
+brings it back to the controller); ``pytest_sessionfinish`` builds the
+document (:mod:`fleetcheck.verdicts`), scores it (:mod:`fleetcheck.scoring`)
+and writes the reports (:mod:`fleetcheck.reports`). The options are
+:mod:`fleetcheck.options`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 import sys
 import time
-import warnings
 from collections import Counter
-from collections.abc import Generator
-from datetime import UTC, date, datetime
+from collections.abc import Generator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
-from pydantic import BaseModel
 
-from fleetcheck.budget import DEFAULT_CHECK_TIMEOUT, check_budget, ledger_of
-from fleetcheck.catalog import CheckSpec, spec_of
 from fleetcheck.errors import EXIT_CONFIG, ConfigError, FleetcheckError
-from fleetcheck.outcomes import CheckFailed, bounded_message
+from fleetcheck.options import add_options, add_short_spellings, run_options
 from fleetcheck.redact import redact
-from fleetcheck.registry.profile import Profile
-from fleetcheck.results import CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
-from fleetcheck.runstate import RunOptions, RunState, parse_shard
-from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
-from fleetcheck.view import ClusterView, FleetView
 
-__all__ = ["RECORD_ATTR", "build_document", "scored_document"]
+if TYPE_CHECKING:  # a session that collects no check imports none of these (see _spec_of and _run)
+    from pydantic import BaseModel
+
+    from fleetcheck.catalog import CheckSpec
+    from fleetcheck.results import CheckInfo, ResultRecord, ResultsDocument
+    from fleetcheck.runstate import RunState
+    from fleetcheck.verdicts import RunFacts
+    from fleetcheck.view import ClusterView, FleetView
+
+__all__ = ["RECORD_ATTR", "scored_document"]
 
 #: attribute on TestReport carrying the JSON record (survives xdist serialisation)
 RECORD_ATTR = "fleetcheck_record"
-_RUN_KEY = pytest.StashKey[RunState]()
-_RECORDS_KEY = pytest.StashKey[list[ResultRecord]]()
+_RUN_KEY = pytest.StashKey["RunState"]()
+_RECORDS_KEY = pytest.StashKey["list[ResultRecord]"]()
 _STARTED_KEY = pytest.StashKey[str]()
 #: why the session stopped before deciding every case (set on Ctrl-C / SIGTERM)
 _INTERRUPTED_KEY = pytest.StashKey[str]()
 #: the check cases collected in this process (unknown on an xdist controller)
 _PLANNED_KEY = pytest.StashKey[int]()
 _PLANNED_BY_CLUSTER_KEY = pytest.StashKey[dict[str, int]]()
+_PATHS_KEY = pytest.StashKey[dict[str, str]]()
+_DOC_KEY = pytest.StashKey["ResultsDocument"]()
 
 
-def _report_formats(value: str) -> tuple[str, ...]:
-    """``--report-formats`` parsed (imported only when the option is given); a bad name is a usage error."""
-    import argparse
+def _spec_of(obj: Any) -> CheckSpec | None:
+    """The check declared on ``obj``; None, without importing the catalog, for anything that is not a check.
 
-    from fleetcheck.reports import parse_report_formats
-
-    try:
-        return parse_report_formats(value)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(exc.one_line()) from None
-
-
-#: the prefix of every pytest spelling of fleetcheck's options (``--profile`` is also pytest-profiling's)
-OPTION_PREFIX = "--fleetcheck-"
-_LEGACY: list[tuple[str, dict[str, Any]]] = []
-
-
-class _PrefixedGroup:
-    """Registers ``--X`` as ``--fleetcheck-X`` (same ``dest``), and remembers ``--X`` as a legacy spelling.
-
-    ``fleetcheck run`` keeps the short names (it translates them); under
-    plain pytest the short spelling is added later, only where no other
-    plugin took it (:func:`pytest_load_initial_conftests`).
+    :func:`fleetcheck.catalog.check` marks each check function with ``__fleetcheck__`` (read by
+    :func:`fleetcheck.catalog.spec_of`); a plain test has none, so a pytest session of other tests
+    never imports the catalog and pays nothing for the plugin.
     """
-
-    def __init__(self, group: pytest.OptionGroup) -> None:
-        self._group = group
-
-    def addoption(self, name: str, **attrs: Any) -> None:
-        """Add the prefixed option; keep the short one for later."""
-        short = name.removeprefix("--")
-        # its own dest too: pytest-profiling's ``--profile`` stores into ``profile``
-        attrs.setdefault("dest", "fleetcheck_" + short.replace("-", "_"))
-        self._group.addoption(OPTION_PREFIX + short, **attrs)
-        _LEGACY.append((name, attrs))
-
-
-def _taken_names(parser: pytest.Parser) -> set[str] | None:
-    """Every option string registered so far, or None when pytest's parser cannot be read."""
-    try:
-        groups = [parser._anonymous, *parser._groups]  # no public listing of another plugin's options
-        return {opt_name for group in groups for option in group.options for opt_name in option.names()}
-    except AttributeError:
+    if getattr(obj, "__fleetcheck__", None) is None:
         return None
+    from fleetcheck.catalog import spec_of
+
+    return spec_of(obj)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """Add the short spellings (``--profile``, ``--snapshot`` ...) that no other installed plugin registered.
-
-    Entry-point and ``-p`` plugins have registered their options by now, so a
-    short name another plugin owns is left to it (pytest-profiling keeps
-    ``--profile``; use ``--fleetcheck-profile``) instead of crashing pytest.
-    """
-    taken = _taken_names(parser)
-    if taken is None:
-        return
-    group = parser.getgroup("fleetcheck")
-    for name, attrs in _LEGACY:
-        if name not in taken:
-            help_text = f"short for {OPTION_PREFIX}{name.removeprefix('--')}"
-            group.addoption(name, **{**attrs, "help": help_text})
-            taken.add(name)
+    """Add the short option spellings no other installed plugin registered (:mod:`fleetcheck.options`)."""
+    add_short_spellings(parser)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Fleetcheck's options, spelt ``--fleetcheck-NAME`` under pytest (``fleetcheck run`` takes ``--NAME``)."""
-    _LEGACY.clear()
-    group = _PrefixedGroup(parser.getgroup("fleetcheck", "fleet conformance checks"))
-    group.addoption("--fleet", metavar="FILE", help="fleet file (default: every context of $KUBECONFIG)")
-    group.addoption(
-        "--snapshot", action="append", default=[], metavar="DIR", help="scan snapshot folders as the fleet (repeatable)"
-    )
-    group.addoption("--profile", metavar="NAME|FILE", help="profile for every cluster (default: the fleet's)")
-    group.addoption(
-        "--cluster",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="only give verdicts for matching clusters (repeatable); fleet checks still compare all",
-    )
-    group.addoption("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
-    group.addoption("--no-reports", action="store_true", help="write no report files")
-    group.addoption(
-        "--report-formats",
-        type=_report_formats,
-        default=None,
-        metavar="LIST",
-        help="comma-separated: json,junit,html,metrics,sarif,policyreport,markdown (default: all; json always)",
-    )
-    group.addoption(
-        "--cluster-timeout",
-        type=float,
-        default=120.0,
-        metavar="S",
-        help="time budget for one cluster's API reads and check bodies; past it the cluster's remaining checks error",
-    )
-    group.addoption(
-        "--check-timeout",
-        type=float,
-        default=DEFAULT_CHECK_TIMEOUT,
-        metavar="S",
-        help=f"time budget for one check body (default {DEFAULT_CHECK_TIMEOUT:g}; 0: none); past it the check errors",
-    )
-    group.addoption("--pushgateway", metavar="URL", help="push metrics.prom to this Prometheus Pushgateway")
-    group.addoption("--page-size", type=int, default=500, metavar="N", help="objects per list page (default 500)")
-    group.addoption("--shard", metavar="K/N", help="give verdicts for the K-th of N slices of the fleet")
-    group.addoption("--read-timeout", type=float, default=30.0, metavar="S", help="per-request read timeout")
-    group.addoption("--connect-timeout", type=float, default=5.0, metavar="S", help="per-request connect timeout")
-    group.addoption(
-        "--exec-timeout",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds a kubeconfig exec credential plugin may take (default 30); past it that cluster's checks error",
-    )
-    group.addoption(
-        "--fetch-workers",
-        type=int,
-        default=16,
-        metavar="N",
-        help="clusters listed at once (default 16); a serial run lists every selected cluster up front",
-    )
-    group.addoption(
-        "--reference-cluster",
-        metavar="NAME",
-        help="compare every fleet check with this cluster (unless the profile declares the standard)",
-    )
-    group.addoption(
-        "--full-objects",
-        action="store_true",
-        help="keep listed objects whole (default: slim projections, see docs/performance.md)",
-    )
+    """Fleetcheck's options, spelt ``--fleetcheck-NAME`` under pytest (:mod:`fleetcheck.options`)."""
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Create the run state; nothing is loaded until a check asks for a cluster."""
+    """Get ready; the run state is made when a check first asks for it (:func:`_run`), never before."""
     config.addinivalue_line("markers", "fleetcheck(code): a fleetcheck check (set by @fleetcheck.check)")
-    options = RunOptions(
-        fleet_file=config.getoption("fleetcheck_fleet"),
-        snapshots=tuple(config.getoption("fleetcheck_snapshot") or ()),
-        profile=config.getoption("fleetcheck_profile"),
-        cluster_globs=tuple(config.getoption("fleetcheck_cluster") or ()),
-        report_dir=Path(config.getoption("fleetcheck_report_dir")),
-        connect_timeout=config.getoption("fleetcheck_connect_timeout"),
-        read_timeout=config.getoption("fleetcheck_read_timeout"),
-        cluster_timeout=config.getoption("fleetcheck_cluster_timeout"),
-        check_timeout=config.getoption("fleetcheck_check_timeout") or None,
-        exec_timeout=config.getoption("fleetcheck_exec_timeout"),
-        page_size=config.getoption("fleetcheck_page_size"),
-        shard=parse_shard(config.getoption("fleetcheck_shard")) if config.getoption("fleetcheck_shard") else None,
-        prefetch_workers=max(1, config.getoption("fleetcheck_fetch_workers")),
-        slim_objects=not config.getoption("fleetcheck_full_objects"),
-        reference_cluster=config.getoption("fleetcheck_reference_cluster"),
-    )
-    config.stash[_RUN_KEY] = RunState(options)
     config.stash[_RECORDS_KEY] = []
     config.pluginmanager.register(RecordCollector(config), f"fleetcheck-records-{id(config)}")
-    config.stash[_STARTED_KEY] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    config.stash[_STARTED_KEY] = _now()
+    if config.getoption("fleetcheck_shard", None) and not config.getoption("fleetcheck_facts", None):
+        from fleetcheck.runstate import shard_needs_facts  # a usage error, found before anything is loaded
+
+        raise pytest.UsageError(f"fleetcheck: {shard_needs_facts().one_line()}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -224,7 +108,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _run(config: pytest.Config) -> RunState:
-    return config.stash[_RUN_KEY]
+    """The session's run state, made on first use: a session that collects no check never loads the fleet code."""
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None:
+        from fleetcheck.runstate import RunState
+
+        try:
+            run = RunState(run_options(config))
+        except ConfigError as exc:
+            _exit_on_config_error(exc)
+            raise  # pragma: no cover - pytest.exit raised
+        config.stash[_RUN_KEY] = run
+    return run
 
 
 def _exit_on_config_error(exc: ConfigError) -> None:
@@ -245,7 +140,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One case per selected cluster whose profile selects the check."""
     if "cluster" not in metafunc.fixturenames or _parametrizes_cluster_itself(metafunc):
         return
-    spec = spec_of(metafunc.function)
+    spec = _spec_of(metafunc.function)
     run = _run(metafunc.config)
     try:
         clusters = run.selected()
@@ -261,18 +156,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(trylast=True)  # after any reordering plugin (pytest-randomly): its order is kept per cluster
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop checks no selected cluster runs, and run the cases cluster by cluster.
+    """Drop checks no selected cluster runs, and run the cases cluster by cluster, fleet comparisons last.
 
     An empty parameter set (no cluster's profile selects the check) would
     show as a skip. Grouping by cluster (a stable sort, in fleet order, in
-    the check cases' own slots) lets each cluster finish, and report its
-    progress line, long before the scan does.
+    the check cases' own slots) lets a cluster be listed shortly before its
+    cases and released after the last of them (``RunState.prefetch_window``);
+    fleet comparisons (cases using the ``fleet`` fixture) come after every
+    cluster's own cases, in the same order, so they read the facts of peers
+    already released instead of holding every peer's objects.
     """
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        is_check = spec_of(getattr(item, "function", None)) is not None
+        is_check = _spec_of(getattr(item, "function", None)) is not None
         if is_check and callspec is not None and "cluster" in callspec.params:
             param = callspec.params["cluster"]
             if not isinstance(param, str):  # the empty parameter set: no cluster's profile selects it
@@ -285,7 +183,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     slots = [i for i, item in enumerate(items) if _cluster_of(item) is not None]
     if slots:
         order = {name: i for i, name in enumerate(_run(config).fleet.names())}
-        cases = sorted((items[i] for i in slots), key=lambda item: order.get(_cluster_of(item) or "", 1 << 30))
+        cases = sorted(
+            (items[i] for i in slots),
+            key=lambda item: (_compares(item), order.get(_cluster_of(item) or "", 1 << 30)),
+        )
         for slot, item in zip(slots, cases, strict=True):
             items[slot] = item
 
@@ -293,10 +194,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _cluster_of(item: pytest.Item) -> str | None:
     """The cluster a check's case judges (None for anything else)."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None or spec_of(getattr(item, "function", None)) is None:
+    if callspec is None or _spec_of(getattr(item, "function", None)) is None:
         return None
     param = callspec.params.get("cluster")
     return param if isinstance(param, str) else None
+
+
+def _compares(item: pytest.Item) -> bool:
+    """A fleet comparison's case (its check takes the ``fleet`` fixture): it reads peers' facts."""
+    return "fleet" in getattr(item, "fixturenames", ())
 
 
 def _is_xdist(config: pytest.Config) -> bool:
@@ -314,7 +220,7 @@ def _prefetch_plan(session: pytest.Session) -> dict[str, list[str]]:
         kinds: dict[str, set[str]] = {}
         for item in session.items:
             name = _cluster_of(item)
-            spec = spec_of(getattr(item, "function", None))
+            spec = _spec_of(getattr(item, "function", None))
             if name is not None and spec is not None:
                 kinds.setdefault(name, set()).update(spec.reads)
         plan = {name: sorted(wanted) for name, wanted in kinds.items()}
@@ -327,7 +233,7 @@ def cluster(request: pytest.FixtureRequest) -> ClusterView:
     """The cluster this case judges; the kinds the check reads are listed before it runs."""
     name = str(request.param)
     run = _run(request.config)
-    spec = spec_of(request.function)
+    spec = _spec_of(request.function)
     try:
         view = run.view(name)
     except ConfigError as exc:
@@ -341,13 +247,14 @@ def cluster(request: pytest.FixtureRequest) -> ClusterView:
             pytest.skip(f"live probes are disabled by profile {view.profile.name}")
     plan = _prefetch_plan(request.session)
     if not _is_xdist(request.config):
-        run.prefetch_all(plan)  # a serial run lists every selected cluster, ``--fetch-workers`` at a time
+        run.prefetch_window(plan, name)  # this cluster and the next ``--fetch-workers`` in case order
     run.prefetch(name, plan.get(name, spec.reads)).result()
-    if "fleet" in request.fixturenames:  # a comparison reads its peers: list them in the pool, not one by one
-        for future in run.prefetch_peers(run.fleet.names(), spec.reads):
+    if "fleet" in request.fixturenames and run.sharing is None:  # peers with no case here: their facts only
+        for future in run.prefetch_peer_facts([peer for peer in run.fleet.names() if peer not in plan]):
             future.result()
-    for kind in spec.reads:
-        view.state.fetch(kind)
+    if not run.released(name):  # a fleet comparison after its cluster's own cases reads the cluster's facts
+        for kind in spec.reads:
+            view.state.fetch(kind)
     return view
 
 
@@ -363,7 +270,7 @@ def fleet(request: pytest.FixtureRequest) -> FleetView:
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, cluster: ClusterView) -> BaseModel | None:
     """The check's thresholds under the cluster's profile (validated)."""
-    spec = spec_of(request.function)
+    spec = _spec_of(request.function)
     if spec is None:
         return None
     try:
@@ -376,9 +283,11 @@ def settings(request: pytest.FixtureRequest, cluster: ClusterView) -> BaseModel 
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Run a check's body under its time budget, charged to its cluster (:mod:`fleetcheck.budget`)."""
     name = _cluster_of(item)
-    spec = spec_of(getattr(item, "function", None))
+    spec = _spec_of(getattr(item, "function", None))
     if name is None or spec is None:
         return (yield)
+    from fleetcheck.budget import check_budget, ledger_of
+
     run = _run(item.config)
     api_seconds = float(getattr(run.state(name), "request_seconds", 0.0) or 0.0)
     with check_budget(
@@ -396,97 +305,33 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr or "")
 
 
-def _apply_waivers(record: ResultRecord, profile: Profile, today: date) -> ResultRecord:
-    """A matching, unexpired waiver turns ``fail`` into ``waived``; an expired one says so."""
-    import fnmatch
-
-    for waiver in profile.waivers:
-        if not waiver.matches(record.code, record.cluster):
-            continue
-        info = {"reason": waiver.reason, "expires": waiver.expires.isoformat(), "ticket": waiver.ticket or ""}
-        if waiver.expired(today):
-            record.message += f" (waiver expired {waiver.expires.isoformat()}: {waiver.reason})"
-            record.waiver = {**info, "status": "expired"}
-            continue
-        if waiver.objects is not None and record.objects:
-            pattern = waiver.objects
-            left = [o for o in record.objects if not fnmatch.fnmatchcase(o, pattern)]
-            if left:
-                record.objects = left
-                record.message += f" ({len(left)} objects not covered by the waiver for {pattern})"
-                continue
-            unseen = int(getattr(record, "objects_total", 0) or 0) - len(record.objects)
-            if unseen > 0:  # objects past the cap were never listed: the waiver cannot be shown to cover them
-                record.message += f" ({unseen:,} objects past the list cap not matched against the waiver {pattern})"
-                continue
-        record.outcome = "waived"
-        record.waiver = {**info, "status": "active"}
-        return record
-    return record
-
-
 def _record_for(
     item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, spec: CheckSpec, cluster_name: str
 ) -> ResultRecord:
+    """The case's verdict (:func:`fleetcheck.verdicts.record_from_outcome`), under its profile's waivers."""
+    from fleetcheck.verdicts import CaseOutcome, apply_waivers, record_from_outcome, severity_for
+
     run = _run(item.config)
-    entry = run.fleet.get(cluster_name)
-    profile = run.profile_for(entry)
-    severity = profile.severity_of(spec.code, spec.severity)
-    extra: dict[str, Any] = {}
-    objects: list[str] = []
-    if report.skipped:
-        outcome, message = "skip", _skip_reason(report)
-    elif report.passed:
-        outcome, message = "pass", spec.success
-    else:
-        exc = call.excinfo.value if call.excinfo is not None else None
-        if isinstance(exc, CheckFailed):
-            outcome, message, objects = "fail", exc.message, exc.objects
-            if exc.objects_total > len(objects):
-                extra["objects_total"] = exc.objects_total
-        elif isinstance(exc, AssertionError) and report.when == "call":
-            outcome, message = "fail", str(exc).split("\nassert ")[0].strip() or "assertion failed"
-        elif isinstance(exc, KindUnavailable | FleetcheckError):
-            outcome, message = "error", str(exc)
-            if isinstance(exc, ClusterUnreachable):
-                extra["unreachable"] = True
-        else:
-            outcome = "error"
-            message = f"internal error in {spec.code}: {type(exc).__name__}: {exc}" if exc else "unknown error"
-    # the one place cluster text enters a verdict: every report and the terminal show only what passed here
-    message = bounded_message(message)  # redacted first, then cut
-    objects = [redact(o) for o in objects]
-    state = run.state(cluster_name)
-    extra["server_version"] = None
-    if not extra.get("unreachable"):
-        with warnings.catch_warnings():  # a report hook must not turn a transport warning into an INTERNALERROR
-            warnings.simplefilter("ignore")
-            with contextlib.suppress(FleetcheckError):
-                version = state.version.git_version
-                extra["server_version"] = redact(version) if isinstance(version, str) else version
-    record = ResultRecord(
-        cluster=cluster_name,
-        code=spec.code,
-        factor=spec.factor,
-        severity=severity,
-        outcome=outcome,
-        message=" ".join(message.split()) if outcome != "fail" else message.strip(),
-        objects=objects,
-        title=spec.title,
-        scope=spec.scope,
-        duration_s=round(report.duration, 4),
-        **extra,
+    profile = run.profile_for(run.fleet.get(cluster_name))
+    case = CaseOutcome(
+        passed=report.passed,
+        skipped=report.skipped,
+        skip_reason=_skip_reason(report) if report.skipped else "",
+        raised=call.excinfo.value if call.excinfo is not None else None,
+        phase=report.when or "call",
+        duration_s=report.duration,
     )
-    if record.outcome == "fail":
-        record = _apply_waivers(record, profile, datetime.now(UTC).date())
-    return record
+    record = record_from_outcome(
+        spec, cluster_name, severity_for(spec, profile), case, lambda: run.state(cluster_name).version.git_version
+    )
+    return apply_waivers(record, profile, datetime.now(UTC).date())
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Attach the verdict record to the report that decides the case."""
     report: pytest.TestReport = yield
-    spec = spec_of(getattr(item, "function", None))
+    spec = _spec_of(getattr(item, "function", None))
     callspec = getattr(item, "callspec", None)
     if spec is None or callspec is None or not isinstance(callspec.params.get("cluster"), str):
         return report
@@ -554,6 +399,8 @@ class RecordCollector:
         """Collect records on the controller (or the only process); xdist brings workers' reports here."""
         payload = getattr(report, RECORD_ATTR, None)
         if payload:
+            from fleetcheck.results import ResultRecord
+
             record = ResultRecord.model_validate(orjson.loads(payload))
             self.config.stash[_RECORDS_KEY].append(record)
             self._progress(record)
@@ -583,118 +430,12 @@ class RecordCollector:
             self.config.stash[_INTERRUPTED_KEY] = f"interrupted by {name}"
 
 
-def _completeness(session: pytest.Session, decided: int) -> dict[str, Any]:
-    """``complete``, ``decided``, ``planned`` and ``incomplete_reason`` of the results document.
-
-    A run is complete when nothing stopped it early (a signal, ``-x`` /
-    ``--maxfail``) and, where this process collected the cases, each one
-    reached a verdict.
-    """
-    config = session.config
-    planned = config.stash.get(_PLANNED_KEY, None)
-    reason = config.stash.get(_INTERRUPTED_KEY, None)
-    if reason is None and (session.shouldfail or session.shouldstop):
-        reason = f"stopped early: {session.shouldfail or session.shouldstop}"
-    if reason is None and planned is not None and decided < planned:
-        reason = f"{planned - decided} of {planned} cases gave no verdict"
-    return {"complete": reason is None, "decided": decided, "planned": planned, "incomplete_reason": reason}
-
-
-def build_document(config: pytest.Config) -> ResultsDocument | None:
-    """The run's ``results.json`` document, or None when no check ran."""
-    records = config.stash[_RECORDS_KEY]
-    if not records:
-        return None
-    run = _run(config)
-    order = {name: i for i, name in enumerate(run.fleet.names())}
-    records = sorted(records, key=lambda r: (order.get(r.cluster, 1 << 30), r.code))
-    checks = _catalog(config, {r.code for r in records})
-    clusters = []
-    for entry in run.fleet.clusters:
-        mine = [r for r in records if r.cluster == entry.name]
-        if not mine:
-            continue
-        versions = [str(v) for r in mine if (v := getattr(r, "server_version", None))]
-        decided = [r for r in mine if r.outcome != "skip"]
-        unreachable = bool(decided) and all(getattr(r, "unreachable", False) for r in decided)
-        clusters.append(
-            ClusterSummary(
-                # names key the records and are validated identifiers (fleet file pattern, no ':', '=', '@'),
-                # so they stay as they are; label values and the source may come from a management cluster
-                name=entry.name,
-                labels={key: redact(value) for key, value in entry.labels.items()},
-                profile=entry.profile,
-                profile_name=run.profile_for(entry).name,
-                source=redact(entry.source),
-                server_version=versions[0] if versions else None,
-                reachable=not unreachable,
-            )
-        )
-    from fleetcheck.reports.writing import new_run_id
-
-    extra: dict[str, Any] = {
-        "run_id": new_run_id(),
-        "fleet_order": run.fleet.names(),
-        "waivers": _waiver_report(run, records),
-    }
-    if run.options.shard is not None:
-        extra["shard"] = f"{run.options.shard[0]}/{run.options.shard[1]}"
-    return ResultsDocument(
-        **extra,
-        started=config.stash[_STARTED_KEY],
-        finished=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        profile=run.default_profile_name,
-        clusters=clusters,
-        results=records,
-        checks=dict(sorted(checks.items())),
-    )
-
-
-def _waiver_report(run: RunState, records: list[ResultRecord]) -> list[dict[str, Any]]:
-    """Every waiver of the profiles in use: active (matched a finding), expired, or stale (matched nothing)."""
-    report: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for entry in run.fleet.clusters:
-        profile = run.profile_for(entry)
-        if profile.name in seen:
-            continue
-        seen.add(profile.name)
-        for waiver in profile.waivers:
-            hits = [
-                r
-                for r in records
-                if r.waiver and r.waiver.get("reason") == waiver.reason and waiver.matches(r.code, r.cluster)
-            ]
-            if any(r.waiver and r.waiver.get("status") == "expired" for r in hits) or waiver.expired(
-                datetime.now(UTC).date()
-            ):
-                status = "expired"
-            elif hits:
-                status = "active"
-            else:
-                status = "stale"
-            report.append(
-                {
-                    "profile": profile.name,
-                    "code": waiver.code,
-                    "clusters": waiver.clusters,
-                    "objects": waiver.objects or "",
-                    "reason": waiver.reason,
-                    "expires": waiver.expires.isoformat(),
-                    "ticket": waiver.ticket or "",
-                    "status": status,
-                    "matched": len(hits),
-                }
-            )
-    return report
-
-
 def _specs(config: pytest.Config) -> list[CheckSpec]:
     """The checks collected in this process (none on an xdist controller: its workers collect)."""
     session_items: list[pytest.Item] = getattr(config, "_fleetcheck_items", [])
     seen: dict[str, CheckSpec] = {}
     for item in session_items:
-        spec = spec_of(getattr(item, "function", None))
+        spec = _spec_of(getattr(item, "function", None))
         if spec is not None:
             seen[spec.code] = spec
     return list(seen.values())
@@ -720,25 +461,24 @@ def _catalog(config: pytest.Config, codes: set[str]) -> dict[str, CheckInfo]:
     nothing, so the codes its workers reported are looked up in the catalog
     of the run's check folders (declarations only, nothing runs).
     """
-    specs = {spec.code: spec for spec in _specs(config) if spec.code in codes}
-    if codes - specs.keys():
+    specs = _specs(config)
+    if codes - {spec.code for spec in specs}:
         from fleetcheck.catalog import load_catalog
 
         try:
-            catalog = load_catalog(_check_locations(config))
+            specs += load_catalog(_check_locations(config)).checks.values()
         except Exception as exc:  # the catalog is documentation: a module that will not import costs its docs only
-            logging.getLogger(__name__).warning(
-                "check catalog unavailable for %s: %s", sorted(codes - specs.keys()), exc
-            )
-        else:
-            specs |= {code: spec for code, spec in catalog.checks.items() if code in codes and code not in specs}
-    return {code: specs[code].info() for code in sorted(specs)}
+            logging.getLogger(__name__).warning("check catalog unavailable for %s: %s", sorted(codes), exc)
+    from fleetcheck.verdicts import catalog_entries
+
+    return catalog_entries(specs, codes)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep the collected checks for the catalog part of ``results.json``."""
     session.config._fleetcheck_items = list(session.items)  # type: ignore[attr-defined]
+    _start_sharing(session)
     if not _is_xdist(session.config):  # an xdist controller collects nothing: its workers know the count
         per_cluster = Counter(name for item in session.items if (name := _cluster_of(item)) is not None)
         session.config.stash[_PLANNED_KEY] = sum(per_cluster.values())
@@ -754,20 +494,195 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             )
 
 
+_LEFT_KEY = pytest.StashKey[Counter[str]]()
+#: clusters whose cases here are all fleet comparisons: released after the last of those
+_COMPARES_ONLY_KEY = pytest.StashKey[set[str]]()
+_SHARES_KEY = pytest.StashKey[bool]()
+
+
+def _shares_facts(config: pytest.Config) -> bool:
+    """Whether this xdist controller's workers exchange facts: a fleetcheck scan under ``-n`` with load balancing."""
+    if config.stash.get(_SHARES_KEY, None) is None:
+        dist = config.getoption("dist", "no", skip=True)
+        scan = bool(config.getoption("fleetcheck_fleet") or config.getoption("fleetcheck_snapshot")) or (
+            config.inipath is not None and config.inipath.name == "pytest-run.ini"
+        )
+        config.stash[_SHARES_KEY] = scan and dist in ("load", "loadscope", "loadgroup", "loadfile", "worksteal")
+    return config.stash[_SHARES_KEY]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each cluster's cases to the worker that owns it (:mod:`fleetcheck.xdist_scheduling`)."""
+    if not _shares_facts(config):
+        return None
+    from xdist.workermanage import parse_tx_spec_config  # type: ignore[import-untyped]  # xdist ships no py.typed
+
+    from fleetcheck.xdist_scheduling import ClusterScheduling, controller_sharing
+
+    run = _run(config)
+    try:
+        owner_of, sharing = controller_sharing(run, _facts_folder(config), len(parse_tx_spec_config(config)))
+    except ConfigError as exc:
+        _exit_on_config_error(exc)
+        return None
+    run.share(sharing)  # the controller owns nothing: the document's facts and drift are read from the workers'
+    return ClusterScheduling(config, log, owner_of)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell each worker where the run's facts are exchanged."""
+    if _shares_facts(node.config):
+        node.workerinput["fleetcheck_facts_dir"] = str(_facts_folder(node.config))
+
+
+def _facts_folder(config: pytest.Config) -> Path:
+    """``--facts DIR``, else a folder in the session's base temp, which every worker of this run can reach."""
+    given = _run(config).options.facts_dir
+    if given is not None:
+        return given
+    factory = config._tmp_path_factory  # type: ignore[attr-defined]  # pytest's own session factory, no public getter
+    return Path(factory.getbasetemp()) / "fleetcheck-facts"
+
+
+def _start_sharing(session: pytest.Session) -> None:
+    """An xdist worker or a ``--shard --facts`` run: own a slice, list it and publish its facts in the pool."""
+    config = session.config
+    config.stash[_LEFT_KEY], config.stash[_COMPARES_ONLY_KEY] = _release_after(session.items)
+    if not config.stash[_LEFT_KEY]:
+        return  # no check collected: nothing to own, list or publish (and no run state to make)
+    run = _run(config)
+    workerinput = getattr(config, "workerinput", None)
+    try:
+        if workerinput is not None and workerinput.get("fleetcheck_facts_dir"):
+            from fleetcheck.xdist_scheduling import worker_sharing
+
+            sharing = worker_sharing(
+                run, Path(workerinput["fleetcheck_facts_dir"]), workerinput["workerid"], workerinput["workercount"]
+            )
+            if sharing is not None:
+                run.share(sharing)
+        else:
+            run.share_shard()
+        if run.sharing is not None and session.items:
+            run.publish_owned(_prefetch_plan(session))
+    except ConfigError as exc:
+        _exit_on_config_error(exc)
+
+
+def _release_after(items: Sequence[pytest.Item]) -> tuple[Counter[str], set[str]]:
+    """Per cluster, how many cases run before its objects are released; and the clusters with comparisons only.
+
+    A cluster's own cases are counted (its fleet comparisons, run later, read
+    its facts); one whose cases here are all fleet comparisons is released
+    after the last of them.
+    """
+    own = Counter(name for item in items if (name := _cluster_of(item)) is not None and not _compares(item))
+    every = Counter(name for item in items if (name := _cluster_of(item)) is not None)
+    return Counter({name: own.get(name) or total for name, total in every.items()}), set(every) - set(own)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """After a cluster's last case in this process, let go of its objects (its facts are kept)."""
+    result = yield
+    name = _cluster_of(item)
+    left = item.config.stash.get(_LEFT_KEY, None)
+    counted = not _compares(item) or name in item.config.stash.get(_COMPARES_ONLY_KEY, set())
+    if name is not None and left is not None and left[name] > 0 and counted:
+        left[name] -= 1
+        if left[name] == 0:
+            _run(item.config).release(name)
+    return result
+
+
+def _stopped(session: pytest.Session) -> str | None:
+    """Why the session stopped early (a signal, ``-x`` / ``--maxfail``), or None."""
+    reason = session.config.stash.get(_INTERRUPTED_KEY, None)
+    if reason is None and (session.shouldfail or session.shouldstop):
+        reason = f"stopped early: {session.shouldfail or session.shouldstop}"
+    return reason
+
+
+def _facts_and_drift(run: RunState, judged: Sequence[str], checks: Mapping[str, CheckInfo]) -> RunFacts:
+    """Each judged cluster's ``facts`` and the fleet's ``drift``: the one place the document's facts come from.
+
+    Read here, on the controller, from the run's views (the dimension
+    kinds of clusters not listed yet are listed in the prefetch pool
+    first). A cluster whose facts cannot be read gets nulls, never a value;
+    a drift report that cannot be made is left out, with a warning.
+    """
+    from fleetcheck.facts.dimensions import dimension_names, dimension_reads, facts_document
+    from fleetcheck.facts.drift import drift
+    from fleetcheck.verdicts import RunFacts
+
+    profiles = {p.name: p for p in (run.profile_for(entry) for entry in run.fleet.clusters)}
+    if run.sharing is None:  # exchanging facts: peers' (and, on an xdist controller, all) facts are read, not listed
+        for future in run.prefetch_peers(run.fleet.names(), dimension_reads(profiles.values())):
+            future.exception()  # wait; a kind that failed is cached as its error, which its facts then show
+    clusters: dict[str, Any] = {}
+    for name in judged:
+        try:
+            clusters[name] = facts_document(run.view(name))
+        except Exception:  # a cluster that cannot be opened, or a bug in one fact: unknown, never made up
+            logging.getLogger(__name__).warning("facts of cluster %s unreadable", name, exc_info=True)
+            clusters[name] = dict.fromkeys(dimension_names())
+    try:
+        report: dict[str, Any] | None = drift(run.fleet_view(), checks).to_json()
+    except Exception:  # the drift view is an addition: a failure costs it alone, never the verdicts
+        logging.getLogger(__name__).warning("fleet drift not computed", exc_info=True)
+        report = None
+    return RunFacts(clusters, report)
+
+
+def _session_document(session: pytest.Session) -> ResultsDocument | None:
+    """The run's unscored ``results.json`` document, or None when no check ran."""
+    config = session.config
+    records = config.stash[_RECORDS_KEY]
+    if not records:
+        return None
+    run = _run(config)
+    entries = run.fleet.clusters
+    profiles = {entry.name: run.profile_for(entry) for entry in entries}
+    judged = {r.cluster for r in records}
+    checks = _catalog(config, {r.code for r in records})
+    from fleetcheck.reports.writing import new_run_id
+    from fleetcheck.verdicts import build_document, completeness, waiver_report
+
+    return build_document(
+        records=records,
+        entries=entries,
+        profile_names={name: profile.name for name, profile in profiles.items()},
+        run_profile=run.default_profile_name,
+        checks=checks,
+        started=config.stash[_STARTED_KEY],
+        finished=_now(),
+        done=completeness(len(records), config.stash.get(_PLANNED_KEY, None), _stopped(session)),
+        run_id=new_run_id(),
+        shard=run.options.shard,
+        waivers=waiver_report(profiles.values(), records, datetime.now(UTC).date()),
+        facts=_facts_and_drift(run, [e.name for e in entries if e.name in judged], checks),
+    )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Score and write reports (on the controller only, never on xdist workers)."""
+    """Build, score and write the reports (on the controller only, never on xdist workers)."""
     config = session.config
     if hasattr(config, "workerinput"):
+        run = config.stash.get(_RUN_KEY, None)  # None: this worker ran no check, so it published nothing
+        if run is not None:
+            run.wait_published()  # peers and the controller read them after this worker is gone
         return
     try:
-        doc = build_document(config)
+        doc = _session_document(session)
     except ConfigError:
         return
     if doc is None:
         return
     from fleetcheck.scoring import score_document
 
-    scored = score_document(doc.model_copy(update=_completeness(session, len(doc.results))))
+    scored = score_document(doc)
     config.stash[_DOC_KEY] = scored
     config.stash[_PATHS_KEY] = {}
     if not config.getoption("fleetcheck_no_reports"):
@@ -799,10 +714,6 @@ def _push(config: pytest.Config, doc: ResultsDocument, url: str) -> None:
         config.stash[_PATHS_KEY]["pushgateway"] = f"push to {url} failed: {exc}"
 
 
-_PATHS_KEY = pytest.StashKey[dict[str, str]]()
-_DOC_KEY = pytest.StashKey[ResultsDocument]()
-
-
 def scored_document(config: pytest.Config) -> ResultsDocument | None:
     """The scored document of a finished session (None when no check ran)."""
     return config.stash.get(_DOC_KEY, None)
@@ -826,11 +737,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(findings)
     terminalreporter.write_sep("=", "fleetcheck summary")
     terminalreporter.write_line(render_summary(doc, color=color, width=width))
-    for waiver in getattr(doc, "waivers", None) or []:
-        if waiver["status"] != "active":
+    for waiver in doc.waivers:
+        if waiver.status != "active":
             terminalreporter.write_line(
-                f"waiver {waiver['status']}: {waiver['code']} on {waiver['clusters']} ({waiver['reason']}, "
-                f"expires {waiver['expires']}) in profile {waiver['profile']}"
+                f"waiver {waiver.status}: {waiver.code} on {waiver.clusters} ({waiver.reason}, "
+                f"expires {waiver.expires}) in profile {waiver.profile}"
             )
     for name, path in sorted(config.stash[_PATHS_KEY].items()):
         terminalreporter.write_line(f"{name}: {path}")

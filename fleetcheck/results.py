@@ -1,8 +1,10 @@
 """The result contract: one record per check x cluster, and the ``results.json`` document.
 
 The names and meanings here are public API (``../shared/CHECKS.md``): CI
-configs, baselines and dashboards read them. Extra fields are allowed;
-renaming is not. Reports (JUnit, HTML, metrics) are rendered from a
+configs, baselines and dashboards read them. Fields are only added, never
+renamed; every field the project writes is declared here, and
+``fleetcheck/schemas/results-v1.schema.json`` is generated from these models
+(``scripts/results_schema.py``). Reports (JUnit, HTML, metrics) are rendered from a
 :class:`ResultsDocument` only, so a saved ``results.json`` re-renders the
 same reports.
 """
@@ -22,11 +24,17 @@ __all__ = [
     "SEVERITIES",
     "CheckInfo",
     "ClusterSummary",
+    "CodeSummary",
+    "FactValue",
     "FactorScore",
+    "FactorSummary",
+    "FleetSummary",
     "Outcome",
     "ResultRecord",
     "ResultsDocument",
     "Severity",
+    "WaiverState",
+    "WaiverStatus",
     "redacted_document",
 ]
 
@@ -55,10 +63,20 @@ FACTORS: tuple[str, ...] = (
 )
 
 
+#: how every results model reads a document: fields it does not declare are ignored, so a newer or
+#: extended ``results.json`` still loads; every field the project writes is declared (the shipped schema,
+#: ``fleetcheck/schemas/results-v1.schema.json``, forbids any other, which is how the tests prove it)
+_READ: ConfigDict = ConfigDict(extra="ignore")
+
+#: a cluster fact's JSON value (``clusters[].facts``): a string, a sorted list of strings, or a digest
+#: object ``{count, sha256, sample}``; null when unknown or unreadable
+FactValue = str | list[str] | dict[str, Any] | None
+
+
 class ResultRecord(BaseModel):
     """One verdict of one check on one cluster."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = _READ
 
     cluster: str
     code: str
@@ -73,23 +91,31 @@ class ResultRecord(BaseModel):
     duration_s: float = 0.0
     #: for ``waived``: the waiver's reason, expiry and ticket; for an expired waiver, why it no longer applies
     waiver: dict[str, str] | None = None
+    #: objects the check found when more than ``objects`` lists (the list is capped); None when all are listed
+    objects_total: int | None = None
+    #: the error came from an unreachable cluster (a cluster whose every decided record says so is unreachable)
+    unreachable: bool = False
+    #: the API server's ``gitVersion`` as the case saw it (redacted); None when unknown
+    server_version: str | None = None
 
 
 class FactorScore(BaseModel):
     """A cluster's standing on one factor. ``score`` is None for "no data"."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = _READ
 
     score: int | None = None
     grade: str | None = None
     #: share (0-100) of the factor's applicable checks that could be decided (errors lower it)
     coverage: int | None = None
+    #: outcome -> records of this factor
+    counts: dict[str, int] = Field(default_factory=dict)
 
 
 class ClusterSummary(BaseModel):
     """A cluster's row in ``results.json``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = _READ
 
     name: str
     labels: dict[str, str] = Field(default_factory=dict)
@@ -100,12 +126,24 @@ class ClusterSummary(BaseModel):
     source: str = ""
     server_version: str | None = None
     reachable: bool | None = None
+    #: the name of the profile that judged the cluster (``profile`` is what the fleet file wrote: a name or a file)
+    profile_name: str | None = None
+    #: share (0-100) of the cluster's applicable checks that could be decided; None when nothing applied
+    coverage: int | None = None
+    #: outcome -> records (every outcome, 0 included)
+    counts: dict[str, int] = Field(default_factory=dict)
+    #: severity -> failed records (every severity, 0 included)
+    failures: dict[str, int] = Field(default_factory=dict)
+    #: why the grade is lower than the score's letter (a failed critical check, low coverage)
+    grade_caps: list[str] = Field(default_factory=list)
+    #: dimension -> the cluster's value (CHECKS.md: null for unknown or unreadable, never a made-up value)
+    facts: dict[str, FactValue] = Field(default_factory=dict)
 
 
 class CheckInfo(BaseModel):
     """Catalog entry copied into the results, so reports can show docs without importing checks."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = _READ
 
     code: str
     title: str
@@ -116,12 +154,93 @@ class CheckInfo(BaseModel):
     why: str = ""
     fix: str = ""
     references: str = ""
+    #: the check module's path as CI tools resolve it (``checks/test_dns.py``); None when unknown
+    file: str | None = None
+
+
+WaiverState = Literal["active", "expired", "stale"]
+
+
+class WaiverStatus(BaseModel):
+    """One waiver of a profile in use: active (it matched a finding), expired, or stale (it matched nothing)."""
+
+    model_config = _READ
+
+    profile: str
+    code: str
+    clusters: str
+    #: the object glob, "" when the waiver covers the whole finding
+    objects: str = ""
+    reason: str
+    expires: str
+    ticket: str = ""
+    status: WaiverState
+    #: findings it matched
+    matched: int = 0
+
+
+class FactorSummary(BaseModel):
+    """One factor across the fleet: how bad it is and how widespread."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    factor: str
+    #: mean of the clusters' factor scores that have data; None when no cluster has data
+    score: int | None = None
+    grade: str | None = None
+    clusters_with_data: int = 0
+    #: clusters with at least one failed check in this factor
+    clusters_failing: int = 0
+    failures: int = 0
+    errors: int = 0
+
+
+class CodeSummary(BaseModel):
+    """One failing check code across the fleet."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str
+    title: str = ""
+    factor: str
+    severity: str
+    weight: int
+    #: names of the clusters where the check failed, sorted
+    clusters: list[str] = Field(default_factory=list)
+    #: clusters affected x severity weight: what fixing it fleet-wide is worth
+    impact: int = 0
+    #: percent of the fleet's clusters affected
+    share: int = 0
+
+
+class FleetSummary(BaseModel):
+    """The fleet at a glance (:func:`fleetcheck.scoring.score_document`); ``fleet`` in ``results.json``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    #: the scoring formula's name (``fleetcheck.scoring.SCORING_METHOD``), so a re-render knows what it shows
+    method: str = "fleetcheck-score/1"
+    clusters: int = 0
+    #: mean of the cluster scores that have data
+    score: int | None = None
+    grade: str | None = None
+    #: A..F then ``n/a``, always all keys, in that order
+    grades: dict[str, int] = Field(default_factory=dict)
+    #: outcome -> number of records, fleet-wide
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    #: severity -> failed records, fleet-wide
+    failures: dict[str, int] = Field(default_factory=dict)
+    #: every factor, worst first; no-data factors last
+    factors: list[FactorSummary] = Field(default_factory=list)
+    gotchas: list[CodeSummary] = Field(default_factory=list)
+    top_fixes: list[CodeSummary] = Field(default_factory=list)
+    unreachable: list[str] = Field(default_factory=list)
 
 
 class ResultsDocument(BaseModel):
     """``results.json``: the whole run."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     schema_: str = Field(default=SCHEMA, alias="schema")
     started: str
@@ -138,6 +257,19 @@ class ResultsDocument(BaseModel):
     planned: int | None = None
     #: why the run is incomplete (``interrupted by SIGINT``, ``stopped after 1 failure``); None when complete
     incomplete_reason: str | None = None
+    #: one id per run, shared by every report file of the run (None in a document that predates it)
+    run_id: str | None = None
+    #: every cluster of the fleet in fleet-file order (a shard's document too: ``fleetcheck merge`` checks it)
+    fleet_order: list[str] = Field(default_factory=list)
+    #: every waiver of the profiles in use and whether it is active, expired or stale
+    waivers: list[WaiverStatus] = Field(default_factory=list)
+    #: ``K/N`` for a shard's document, None for a whole run (or a merged one)
+    shard: str | None = None
+    #: the fleet summary; None until the document is scored
+    fleet: FleetSummary | None = None
+    #: the fleet's drift (a ``fleetcheck/drift/v1`` report, :class:`fleetcheck.facts.drift.DriftReport` as JSON,
+    #: kept as plain JSON here so the contract imports no fact code); None when the run computed none
+    drift: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod

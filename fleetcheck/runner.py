@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import pytest
 
 from fleetcheck.catalog import check_dirs
+from fleetcheck.core.exit_codes import signal_exit_code
 from fleetcheck.errors import EXIT_CONFIG, ConfigError
 from fleetcheck.gate import GateResult, evaluate_gate
 from fleetcheck.results import ResultsDocument
@@ -45,7 +46,7 @@ class SignalInterrupt(KeyboardInterrupt):
 
 def exit_code_for(exc: BaseException) -> int:
     """The shell's convention for a run ended by a signal: 128 + its number (130 SIGINT, 143 SIGTERM)."""
-    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+    return signal_exit_code(int(getattr(exc, "signum", signal.SIGINT)))
 
 
 @contextmanager
@@ -121,6 +122,8 @@ _PLUGIN_OPTIONS = frozenset(
         "--pushgateway",
         "--page-size",
         "--shard",
+        "--facts",
+        "--facts-wait",
         "--read-timeout",
         "--connect-timeout",
         "--exec-timeout",
@@ -246,22 +249,21 @@ def _print_json_summary(out: TextIO, doc: ResultsDocument | None, gate: GateResu
 
     payload: dict[str, Any] = {"complete": False, "decided": 0, "planned": None, "clusters": []}
     if doc is not None:
-        extra = doc.model_extra or {}
         payload = {
             "complete": doc.complete,
             "decided": doc.decided,
             "planned": doc.planned,
             "incomplete_reason": doc.incomplete_reason,
             "started": doc.started,
-            "fleet": extra.get("fleet"),
+            "fleet": doc.fleet.model_dump(mode="json") if doc.fleet is not None else None,
             "clusters": [
                 {
                     "name": c.name,
-                    "profile": (c.model_extra or {}).get("profile_name") or c.profile,
+                    "profile": c.profile_name or c.profile,
                     "grade": c.grade,
                     "score": c.score,
-                    "failures": (c.model_extra or {}).get("failures"),
-                    "counts": (c.model_extra or {}).get("counts"),
+                    "failures": c.failures,
+                    "counts": c.counts,
                 }
                 for c in doc.clusters
             ],

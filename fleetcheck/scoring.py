@@ -50,8 +50,8 @@ recorded in ``grade_caps`` so the report can say why:
 
 A cluster with no factor data has score and grade ``None``.
 
-**Fleet summary** (:class:`FleetSummary`, stored as the document's extra
-``fleet`` field): grade distribution, factors worst-first (mean of the
+**Fleet summary** (:class:`FleetSummary`, declared in :mod:`fleetcheck.results`
+and stored as the document's ``fleet`` field): grade distribution, factors worst-first (mean of the
 clusters' factor scores), *gotchas* (codes failing in more than half of the
 fleet's clusters) and *top fixes* (failing codes ranked by
 ``clusters affected x severity weight``, i.e. the sum of the weights of the
@@ -73,14 +73,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from fleetcheck.core.grades import GRADE_THRESHOLDS, GRADES, NO_GRADE
 from fleetcheck.results import (
     FACTORS,
     OUTCOMES,
     SEVERITIES,
     ClusterSummary,
+    CodeSummary,
     FactorScore,
+    FactorSummary,
+    FleetSummary,
     ResultRecord,
     ResultsDocument,
 )
@@ -111,12 +113,6 @@ SCORING_METHOD = "fleetcheck-score/1"
 
 SEVERITY_WEIGHTS: Mapping[str, int] = {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0}
 
-#: (grade, minimum score), best first; anything below the last is F.
-GRADE_THRESHOLDS: tuple[tuple[str, int], ...] = (("A", 90), ("B", 80), ("C", 70), ("D", 60))
-GRADES: tuple[str, ...] = ("A", "B", "C", "D", "F")
-#: The grade-distribution key for clusters without data (unreachable, nothing decided).
-NO_GRADE = "n/a"
-
 #: Cluster coverage (percent) below which the grade is capped at C.
 COVERAGE_FLOOR = 75
 CRITICAL_CAP = "D"
@@ -124,63 +120,6 @@ COVERAGE_CAP = "C"
 
 _DECIDED = frozenset({"pass", "fail"})
 _APPLICABLE = frozenset({"pass", "fail", "error"})
-
-
-class FactorSummary(BaseModel):
-    """One factor across the fleet: how bad it is and how widespread."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    factor: str
-    #: mean of the clusters' factor scores that have data; None when no cluster has data
-    score: int | None = None
-    grade: str | None = None
-    clusters_with_data: int = 0
-    #: clusters with at least one failed check in this factor
-    clusters_failing: int = 0
-    failures: int = 0
-    errors: int = 0
-
-
-class CodeSummary(BaseModel):
-    """One failing check code across the fleet."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    code: str
-    title: str = ""
-    factor: str
-    severity: str
-    weight: int
-    #: names of the clusters where the check failed, sorted
-    clusters: list[str] = Field(default_factory=list)
-    #: clusters affected x severity weight: what fixing it fleet-wide is worth
-    impact: int = 0
-    #: percent of the fleet's clusters affected
-    share: int = 0
-
-
-class FleetSummary(BaseModel):
-    """The fleet at a glance; stored under ``fleet`` in ``results.json``."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    method: str = SCORING_METHOD
-    clusters: int = 0
-    #: mean of the cluster scores that have data
-    score: int | None = None
-    grade: str | None = None
-    #: A..F then ``n/a``, always all keys, in that order
-    grades: dict[str, int] = Field(default_factory=dict)
-    #: outcome -> number of records, fleet-wide
-    outcomes: dict[str, int] = Field(default_factory=dict)
-    #: severity -> failed records, fleet-wide
-    failures: dict[str, int] = Field(default_factory=dict)
-    #: every factor, worst first; no-data factors last
-    factors: list[FactorSummary] = Field(default_factory=list)
-    gotchas: list[CodeSummary] = Field(default_factory=list)
-    top_fixes: list[CodeSummary] = Field(default_factory=list)
-    unreachable: list[str] = Field(default_factory=list)
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -369,6 +308,7 @@ def _fleet(doc: ResultsDocument, clusters: Sequence[ClusterSummary]) -> FleetSum
     outcomes = _counts(doc.results)
     failed: Counter[str] = Counter(r.severity for r in doc.results if r.outcome == "fail")
     return FleetSummary(
+        method=SCORING_METHOD,
         clusters=total,
         score=fleet_score,
         grade=grade_for(fleet_score),
@@ -396,16 +336,15 @@ def score_document(doc: ResultsDocument) -> ResultsDocument:
     summaries = [*doc.clusters, *(ClusterSummary(name=n) for n in sorted(set(by_cluster) - known))]
     clusters = [_score_cluster(c, by_cluster.get(c.name, [])) for c in summaries]
     fleet = _fleet(doc, clusters)
-    return doc.model_copy(update={"clusters": clusters, "fleet": fleet.model_dump(mode="json")})
+    return doc.model_copy(update={"clusters": clusters, "fleet": fleet})
 
 
 def is_scored(doc: ResultsDocument) -> bool:
     """Whether ``doc`` carries a fleet summary (as :func:`score_document` leaves it)."""
-    return isinstance((doc.model_extra or {}).get("fleet"), dict)
+    return doc.fleet is not None
 
 
 def fleet_summary(doc: ResultsDocument) -> FleetSummary:
     """The document's fleet summary, scoring it first when it has none."""
-    if not is_scored(doc):
-        doc = score_document(doc)
-    return FleetSummary.model_validate((doc.model_extra or {})["fleet"])
+    scored = doc if doc.fleet is not None else score_document(doc)
+    return scored.fleet or FleetSummary()

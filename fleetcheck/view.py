@@ -8,35 +8,29 @@ never touch the API directly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
 import pytest
 
+from fleetcheck.core.kinds import ResourceRef
+from fleetcheck.core.refs import object_ref
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts.compare import Derive, Reading, Reference, Standard, cohort_key, cohort_label, decide
+from fleetcheck.facts.exchange import PeerFactsMissing
 from fleetcheck.facts.key import Fact, FactCache, FactInput
 from fleetcheck.facts.provider import PROVIDER
-from fleetcheck.kinds import ResourceRef
 from fleetcheck.registry.fleet import ClusterEntry, DeclaredFacts
 from fleetcheck.registry.profile import Profile
-from fleetcheck.state.base import ClusterState, ServerVersion
+from fleetcheck.state.base import ClusterState, KindList, ServerVersion
 
-__all__ = ["ClusterView", "FleetView", "object_ref"]
+__all__ = ["ClusterView", "FleetView", "PeerState", "PeerView", "object_ref"]
 
 T = TypeVar("T")
 V = TypeVar("V", bound=Hashable)
 Obj = dict[str, Any]
-
-
-def object_ref(obj: Obj, kind: str | None = None) -> str:
-    """How findings name an object: ``namespace/Kind/name``, or ``Kind/name`` when cluster-scoped."""
-    meta = obj.get("metadata") or {}
-    kind_name = kind or str(obj.get("kind", "Object"))
-    name = str(meta.get("name", "?"))
-    namespace = meta.get("namespace")
-    return f"{namespace}/{kind_name}/{name}" if namespace else f"{kind_name}/{name}"
 
 
 class ClusterView:
@@ -138,6 +132,97 @@ class ClusterView:
         if key not in self._memo:
             self._memo[key] = compute()
         value: T = self._memo[key]
+        return value
+
+
+class PeerState(ClusterState):
+    """A cluster another worker or shard owns: nothing of it is listed here, every read is an error.
+
+    Fleet checks read such a peer's facts (:class:`PeerView`), never its
+    objects; a check that tries is told so instead of silently listing the
+    peer (or seeing an empty list).
+    """
+
+    def __init__(self, name: str, owner: str) -> None:
+        super().__init__(name)
+        self.owner = owner
+
+    def _why(self) -> str:
+        return (
+            f"{self.name} is judged by {self.owner}: only its shared facts are read here, never its objects "
+            "(read peers through cluster.fact / fleet.compare)"
+        )
+
+    def _fetch(self, ref: ResourceRef) -> KindList:
+        raise FleetcheckError(self._why())
+
+    def fetch(self, kind: str | ResourceRef) -> KindList:
+        """Never: a peer's objects are not listed by a worker or shard that does not own it."""
+        raise FleetcheckError(self._why())
+
+    @property
+    def version(self) -> ServerVersion:
+        """Never read from the peer's API: its ``kubernetes.version`` fact is shared instead."""
+        raise FleetcheckError(self._why())
+
+    @property
+    def server_time(self) -> datetime:
+        """Never read from the peer's API."""
+        raise FleetcheckError(self._why())
+
+
+class PeerView(ClusterView):
+    """A peer owned by another worker or shard: its facts come from the exchange (:mod:`fleetcheck.facts.exchange`).
+
+    ``shared`` loads the owner's published facts (waiting for the owner, once);
+    a fact that reads nothing of the API (a DNS probe through a declared
+    endpoint) is computed here, as the owner would.
+    """
+
+    def __init__(self, entry: ClusterEntry, profile: Profile, owner: str, shared: Callable[[], Any]) -> None:
+        super().__init__(entry, profile, PeerState(entry.name, owner))
+        self._load = shared
+        self._shared: Any = None
+        self._shared_error: FleetcheckError | None = None
+        self._decoded: dict[Fact[Any], tuple[bool, Any]] = {}
+
+    def _peer_facts(self) -> Any:
+        with self._facts._guard:
+            if self._shared is None and self._shared_error is None:
+                try:
+                    self._shared = self._load()
+                    self.state.is_live = bool(self._shared.live)
+                except FleetcheckError as exc:
+                    self._shared_error = exc
+        if self._shared_error is not None:
+            raise self._shared_error
+        return self._shared
+
+    @property
+    def is_live(self) -> bool:
+        """What the owner said (a peer never answers here)."""
+        with contextlib.suppress(FleetcheckError):
+            self._peer_facts()
+        return self.state.is_live
+
+    def fact(self, key: Fact[T]) -> T:
+        """The owner's value of ``key`` (or its error, raised again); facts that read no API are computed here."""
+        if not key.reads:
+            with contextlib.suppress(FleetcheckError):
+                self._peer_facts()  # liveness as the owner saw it, for a probe computed here
+            return self._facts.get(key, self._fact_input)
+        with self._facts._guard:
+            cached = self._decoded.get(key)
+        if cached is None:
+            try:
+                cached = (True, self._peer_facts().get(key))
+            except FleetcheckError as exc:
+                cached = (False, exc)
+            with self._facts._guard:
+                cached = self._decoded.setdefault(key, cached)
+        if not cached[0]:
+            raise cached[1]
+        value: T = cached[1]
         return value
 
 
@@ -251,7 +336,15 @@ class FleetView:
         newest: Callable[[V], Any] | None = None,
         reference_setting: tuple[str | None, str] = (None, ""),
     ) -> Standard[V]:
-        """:meth:`compare`, decided: an undecided standard skips the check (an unreadable reference errors it)."""
+        """:meth:`compare`, decided: an undecided standard skips the check (an unreadable reference errors it).
+
+        The judged cluster's own value comes first: when it cannot be read the check errors with
+        that reason, whatever its peers hold (a cluster alone, or in a split, is not "skipped"
+        when the truth is that its own data was not there).
+        """
+        own = _reading(cluster, key, value)
+        if own.error is not None:
+            raise FleetcheckError(own.error)
         standard = self.compare(
             cluster,
             key,
@@ -279,5 +372,7 @@ def settle(standard: Standard[Any]) -> None:
 def _reading(cluster: ClusterView, key: Fact[T], value: Callable[[T], V | None]) -> Reading[V]:
     try:
         return Reading(cluster.name, value(cluster.fact(key)))
+    except PeerFactsMissing:
+        raise  # no owner published the peer's facts: the comparison cannot be made, it is not an unreadable peer
     except FleetcheckError as exc:
         return Reading(cluster.name, None, str(exc))

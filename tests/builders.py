@@ -163,7 +163,7 @@ def write_empty_lists(folder: Path, objects: list[Obj]) -> None:
     ``objects``, unless ``objects`` has some of that kind: a snapshot holds only the kinds it has files
     for, so a test meaning "none of these" writes the empty List, as ``fleetcheck snapshot`` does.
     """
-    from fleetcheck.kinds import KNOWN_KINDS, canonical_key, is_builtin, ref_for_object
+    from fleetcheck.core.kinds import KNOWN_KINDS, canonical_key, is_builtin, ref_for_object
 
     refs = [ref_for_object(str(o.get("apiVersion", "v1")), str(o["kind"])) for o in objects if "kind" in o]
     present = {canonical_key(r.group, r.plural) for r in refs}

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The plugin imports the scan's code only once a check is collected, and pytester restores sys.modules after
+# each nested run: without these, every nested run of this suite would import it all again.
+import fleetcheck.catalog
+import fleetcheck.reports
+import fleetcheck.runstate
+import fleetcheck.scoring
+import fleetcheck.state.live
+import fleetcheck.verdicts  # noqa: F401
 
 # Declared here, the top conftest of the test tree, because pytest refuses ``pytest_plugins`` in deeper conftests.
 pytest_plugins = ["pytester"]
@@ -30,3 +40,35 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS} (integration data lives in ../shared/corpus)")
     return CORPUS
+
+
+_VALIDATED: dict[Path, tuple[int, int]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _results_json_follow_the_schema(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test, every ``results.json`` it wrote under its ``tmp_path`` / ``pytester`` validates.
+
+    The shipped schema (fleetcheck/schemas/results-v1.schema.json) forbids
+    undeclared fields, so this also proves every field written is declared.
+    """
+    yield
+    roots = [value for name in ("tmp_path",) if isinstance(value := request.node.funcargs.get(name), Path)]
+    tester = request.node.funcargs.get("pytester")
+    if tester is not None:
+        roots.append(Path(tester.path))
+    if roots:
+        from tests.results_contract import check_results_files
+
+        failures = check_results_files(roots, _VALIDATED)
+        assert not failures, "results.json does not follow the shipped schema:\n" + "\n".join(failures)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_results_json_follow_the_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """At the end, the ``results.json`` files of module- and session-scoped runs (the demo's) validate too."""
+    yield
+    from tests.results_contract import check_results_files
+
+    failures = check_results_files([tmp_path_factory.getbasetemp()], _VALIDATED)
+    assert not failures, "results.json does not follow the shipped schema:\n" + "\n".join(failures)

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fleetcheck.imageref import (
+from fleetcheck.core.imageref import (
     ImageRef,
     ImageRefError,
     matching_pattern,

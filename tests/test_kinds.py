@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetcheck.kinds import (
+from fleetcheck.core.kinds import (
     KNOWN_KINDS,
     canonical_key,
     guess_plural,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fleetcheck.quantity import QuantityError, parse_quantity
+from fleetcheck.core.quantity import QuantityError, parse_quantity
 
 
 @pytest.mark.parametrize(

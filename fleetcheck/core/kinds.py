@@ -21,6 +21,7 @@ __all__ = [
     "canonical_key",
     "guess_plural",
     "is_builtin",
+    "kind_key",
     "parse_kind",
     "ref_for_object",
     "split_api_version",
@@ -109,6 +110,8 @@ KNOWN_KINDS: tuple[ResourceRef, ...] = (
     _k("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _k("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _k("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, short=("sc",)),
+    _k("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False),
+    _k("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, short=("pc",)),
     _k(
         "apiextensions.k8s.io",
         "v1",
@@ -269,3 +272,23 @@ BUILTIN_GROUPS: frozenset[str] = frozenset(
 def is_builtin(ref: ResourceRef) -> bool:
     """Whether the API server serves ``ref`` itself, so it is always present."""
     return ref.group in BUILTIN_GROUPS
+
+
+#: a resource name as kubectl takes it: ``pods``, ``daemonsets.apps``, ``schedules.velero.io``
+_RESOURCE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9][a-z0-9.-]{0,252})?$")
+
+
+def kind_key(spec: str) -> str:
+    """The snapshot key (``ResourceRef.key``) of a kind as ``cluster.yaml`` or sonobuoy spell it.
+
+    Raises ``ValueError`` when ``spec`` names no resource.
+    """
+    try:
+        ref = parse_kind(spec.strip().lower())
+    except ValueError:
+        text = spec.strip().lower()
+        if not _RESOURCE_KEY.match(text):
+            raise
+        plural, _, group = text.partition(".")
+        return canonical_key(group, plural)
+    return canonical_key(ref.group, ref.plural)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fleetcheck.kinds import ref_for_object
+from fleetcheck.core.kinds import ref_for_object
 
 __all__ = [
     "DAY",
@@ -119,6 +119,16 @@ class ClusterPlan:
     #: one StatefulSet whose volume sits on the node-local (unreplicated) class
     local_volume: bool = False
     bare_pods: list[BarePod] = field(default_factory=list)
+    #: who runs the cluster: ``kubeadm`` (the fleet's own build), ``eks`` (managed) or ``k3s`` (a distribution)
+    provider: str = "kubeadm"
+    #: the provider's build suffix of the version (``-eks-3f1e2d7``, ``+k3s1``); "" for kubeadm
+    version_suffix: str = ""
+    #: a cluster-autoscaler Deployment at this Kubernetes minor (None: no cluster-autoscaler)
+    autoscaler_minor: int | None = None
+    #: cert-manager in ``cert-manager`` with the teams' Certificates (the clusters that serve traffic)
+    cert_manager: bool = False
+    #: the etcd database file as a share of etcd's default 2 GiB quota (None: sized by the objects)
+    etcd_quota_share: float | None = None
 
     @property
     def minor(self) -> int:
@@ -126,9 +136,19 @@ class ClusterPlan:
         return int(self.server_version.lstrip("v").split(".")[1])
 
     @property
+    def git_version(self) -> str:
+        """What ``/version`` and the kubelets report: ``v1.35.1``, ``v1.35.1-eks-3f1e2d7``, ``v1.35.1+k3s1``."""
+        return self.server_version + self.version_suffix
+
+    @property
+    def hidden_control_plane(self) -> bool:
+        """EKS runs the control plane out of sight; k3s runs it inside its own binary: no static pods either way."""
+        return self.provider != "kubeadm"
+
+    @property
     def kube_proxy(self) -> bool:
-        """Cilium runs with kube-proxy replacement here; every other CNI keeps kube-proxy."""
-        return self.cni != "cilium"
+        """Cilium runs with kube-proxy replacement, k3s embeds kube-proxy; every other cluster has the DaemonSet."""
+        return self.cni != "cilium" and self.provider != "k3s"
 
 
 @dataclass
@@ -167,6 +187,8 @@ class ClusterBuild:
         self.rng = random.Random(seed)
         self.now = int(captured.timestamp())
         self.objects: dict[str, list[Obj]] = {}
+        #: files written beside the kubectl lists (``metrics.txt``, which the replay serves at ``/metrics``)
+        self.files: dict[str, bytes] = {}
         self.nodes: list[NodeSlot] = []
         self.team_namespaces: list[str] = []
         self._rv = 4100

@@ -14,6 +14,7 @@ from fleetcheck.demo.build import ClusterBuild, Obj
 from fleetcheck.demo.controllers import add_daemonset, add_deployment
 from fleetcheck.demo.crds import add_crds
 from fleetcheck.demo.pods import container
+from fleetcheck.demo.providers import add_aws_node
 
 __all__ = ["CNI_DAEMONSETS", "add_cni"]
 
@@ -58,10 +59,17 @@ _NODE_NAME_ENV: Obj = {
 
 
 def add_cni(build: ClusterBuild) -> None:
-    """The plan's CNI (``calico`` or ``cilium``) at ``plan.cni_version``."""
-    if build.plan.cni == "cilium":
+    """The plan's CNI at ``plan.cni_version``: ``calico``, ``cilium``, EKS's ``aws-vpc-cni``.
+
+    k3s's ``flannel`` runs inside the k3s binary: no objects, only the node
+    annotations :func:`fleetcheck.demo.providers.shape_node` writes.
+    """
+    cni = build.plan.cni
+    if cni == "cilium":
         _add_cilium(build)
-    else:
+    elif cni == "aws-vpc-cni":
+        add_aws_node(build)
+    elif cni == "calico":
         _add_calico(build)
 
 

@@ -13,6 +13,7 @@ import yaml
 from fleetcheck.demo.build import DAY, ClusterBuild, NodeSlot, Obj
 from fleetcheck.demo.controllers import add_daemonset
 from fleetcheck.demo.pods import container, make_pod
+from fleetcheck.demo.providers import kube_proxy_image, node_name, shape_node
 
 __all__ = [
     "COREDNS_VERSIONS",
@@ -69,6 +70,7 @@ def add_nodes(build: ClusterBuild) -> None:
     for index in range(plan.nodes):
         control_plane = index < plan.control_planes
         name = f"{plan.name}-cp-{index}" if control_plane else f"{plan.name}-worker-{index - plan.control_planes:03d}"
+        name = node_name(build, index, _node_ip(index), control_plane=control_plane) or name
         slot = NodeSlot(name, index, _node_ip(index), zones[index % 3], control_plane)
         slot.schedulable = single or not control_plane
         if not control_plane and index - plan.control_planes >= workers - plan.not_ready_nodes:
@@ -109,7 +111,10 @@ def _add_node(build: ClusterBuild, slot: NodeSlot, *, single: bool) -> None:
     if plan.cni == "calico":
         annotations["projectcalico.org/IPv4Address"] = f"{slot.ip}/16"
         annotations["projectcalico.org/IPv4IPIPTunnelAddr"] = slot.pod_cidr.rsplit(".", 1)[0] + ".1"
+    shaped = shape_node(build, slot, labels, annotations)
     spec: Obj = {"podCIDR": slot.pod_cidr, "podCIDRs": [slot.pod_cidr]}
+    if "providerID" in shaped:
+        spec["providerID"] = shaped.pop("providerID")
     taints: list[Obj] = []
     if slot.control_plane and not single:
         taints.append({"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"})
@@ -189,12 +194,13 @@ def _add_node(build: ClusterBuild, slot: NodeSlot, *, single: bool) -> None:
                     "bootID": build.uid(),
                     "containerRuntimeVersion": CONTAINERD,
                     "kernelVersion": KERNEL,
-                    "kubeProxyVersion": plan.server_version if plan.kube_proxy else "",
-                    "kubeletVersion": plan.server_version,
+                    "kubeProxyVersion": plan.git_version if plan.kube_proxy else "",
+                    "kubeletVersion": plan.git_version,
                     "machineID": build.hex_id(128),
                     "operatingSystem": "linux",
                     "osImage": OS_IMAGE,
                     "systemUUID": build.uid(),
+                    **shaped,
                 },
             },
         }
@@ -351,6 +357,10 @@ def _static_pod(
 def add_control_plane(build: ClusterBuild) -> None:
     """Static pods per control-plane node, kubeadm's ConfigMaps, leader-election and identity Leases."""
     plan = build.plan
+    if plan.hidden_control_plane:
+        _leader_leases(build, [n.name for n in build.nodes if n.control_plane] or [_hidden_master(build)])
+        _kubernetes_service(build)
+        return
     masters = [n for n in build.nodes if n.control_plane]
     peers = ",".join(f"{n.name}=https://{n.ip}:2380" for n in masters)
     for position, slot in enumerate(masters):
@@ -452,8 +462,20 @@ def add_control_plane(build: ClusterBuild) -> None:
             volumes=[("kubeconfig", "/etc/kubernetes/scheduler.conf")],
         )
         _identity_lease(build, slot)
+    _leader_leases(build, [n.name for n in masters])
+    _kubeadm_config_maps(build)
+    _kubernetes_service(build)
+
+
+def _hidden_master(build: ClusterBuild) -> str:
+    """The host name of a control-plane instance the provider runs out of sight (it still holds the leases)."""
+    return f"ip-172-16-{build.rng.randint(0, 255)}-{build.rng.randint(1, 254)}.ec2.internal"
+
+
+def _leader_leases(build: ClusterBuild, holders: list[str]) -> None:
+    """kube-controller-manager's and kube-scheduler's leader-election Leases in kube-system."""
     for component in ("kube-controller-manager", "kube-scheduler"):
-        holder = build.rng.choice(masters)
+        holder = build.rng.choice(holders)
         build.add(
             {
                 "apiVersion": "coordination.k8s.io/v1",
@@ -461,14 +483,17 @@ def add_control_plane(build: ClusterBuild) -> None:
                 "metadata": build.metadata(component, "kube-system", age=build.rng.uniform(300, 500) * DAY),
                 "spec": {
                     "acquireTime": build.micro_ts(build.rng.uniform(2, 40) * DAY),
-                    "holderIdentity": f"{holder.name}_{build.uid()}",
+                    "holderIdentity": f"{holder}_{build.uid()}",
                     "leaseDurationSeconds": 15,
                     "leaseTransitions": build.rng.randint(3, 40),
                     "renewTime": build.micro_ts(build.rng.uniform(0.05, 1.9)),
                 },
             }
         )
-    _kubeadm_config_maps(build)
+
+
+def _kubernetes_service(build: ClusterBuild) -> None:
+    """``default/kubernetes``: the API server's Service, on every cluster."""
     build.add(
         {
             "apiVersion": "v1",
@@ -617,7 +642,7 @@ def add_kube_proxy(build: ClusterBuild) -> None:
         "containers": [
             container(
                 "kube-proxy",
-                f"{plan.registry}/k8s/kube-proxy:{plan.server_version}",
+                kube_proxy_image(build),
                 command=[
                     "/usr/local/bin/kube-proxy",
                     "--config=/var/lib/kube-proxy/config.conf",
@@ -650,6 +675,7 @@ def add_kube_proxy(build: ClusterBuild) -> None:
         namespace="kube-system",
         labels={"k8s-app": "kube-proxy"},
         pod_spec=spec,
-        app="platform-kube-proxy",
+        # on EKS kube-proxy is an EKS add-on, managed by EKS rather than by the platform's Argo CD
+        app=None if plan.provider == "eks" else "platform-kube-proxy",
         host_network=True,
     )

@@ -11,6 +11,7 @@ from fleetcheck.demo.build import DAY, ClusterBuild
 from fleetcheck.demo.control_plane import COREDNS_VERSIONS, DNS_SERVICE_IP
 from fleetcheck.demo.controllers import add_deployment
 from fleetcheck.demo.pods import container
+from fleetcheck.demo.providers import coredns_image
 
 __all__ = ["add_coredns", "corefile"]
 
@@ -41,14 +42,69 @@ def corefile(cluster_domain: str, upstreams: tuple[str, ...]) -> str:
     )
 
 
+def eks_corefile(cluster_domain: str, upstreams: tuple[str, ...]) -> str:
+    """The EKS CoreDNS add-on's Corefile: kubeadm's, with no ``forward`` options (EKS default: resolv.conf)."""
+    return (
+        ".:53 {\n"
+        "    errors\n"
+        "    health {\n"
+        "      lameduck 5s\n"
+        "    }\n"
+        "    ready\n"
+        f"    kubernetes {cluster_domain} in-addr.arpa ip6.arpa {{\n"
+        "      pods insecure\n"
+        "      fallthrough in-addr.arpa ip6.arpa\n"
+        "    }\n"
+        "    prometheus :9153\n"
+        f"    forward . {' '.join(upstreams)}\n"
+        "    cache 30\n"
+        "    loop\n"
+        "    reload\n"
+        "    loadbalance\n"
+        "}\n"
+    )
+
+
+def k3s_corefile(cluster_domain: str, upstreams: tuple[str, ...]) -> str:
+    """k3s's packaged Corefile (NodeHosts and ``coredns-custom`` imports), forwarding to ``upstreams``."""
+    return (
+        ".:53 {\n"
+        "    errors\n"
+        "    health\n"
+        "    ready\n"
+        f"    kubernetes {cluster_domain} in-addr.arpa ip6.arpa {{\n"
+        "      pods insecure\n"
+        "      fallthrough in-addr.arpa ip6.arpa\n"
+        "    }\n"
+        "    hosts /etc/coredns/NodeHosts {\n"
+        "      ttl 60\n"
+        "      reload 15s\n"
+        "      fallthrough\n"
+        "    }\n"
+        "    prometheus :9153\n"
+        f"    forward . {' '.join(upstreams)}\n"
+        "    cache 30\n"
+        "    loop\n"
+        "    reload\n"
+        "    loadbalance\n"
+        "    import /etc/coredns/custom/*.override\n"
+        "}\n"
+        "import /etc/coredns/custom/*.server\n"
+    )
+
+
+_COREFILES = {"eks": eks_corefile, "k3s": k3s_corefile}
+
+
 def add_coredns(build: ClusterBuild) -> None:
-    """CoreDNS with two replicas, ``plan.coredns_ready`` of them ready (the rest OOM-looping)."""
+    """CoreDNS with two replicas (one on k3s), ``plan.coredns_ready`` of them ready (the rest OOM-looping)."""
     plan = build.plan
     age = build.rng.uniform(300, 500) * DAY
+    render = _COREFILES.get(plan.provider, corefile)
     build.add(
         {
             "apiVersion": "v1",
-            "data": {"Corefile": corefile(plan.cluster_domain, plan.dns_upstreams)},
+            "data": {"Corefile": render(plan.cluster_domain, plan.dns_upstreams)},
             "kind": "ConfigMap",
             "metadata": build.metadata("coredns", "kube-system", age=age),
         }
@@ -88,7 +144,7 @@ def add_coredns(build: ClusterBuild) -> None:
     )
     coredns = container(
         "coredns",
-        f"{plan.registry}/k8s/coredns/coredns:{COREDNS_VERSIONS.get(plan.minor, 'v1.11.3')}",
+        coredns_image(build, COREDNS_VERSIONS.get(plan.minor, "v1.11.3")),
         args=["-conf", "/etc/coredns/Corefile"],
         ports=[
             {"containerPort": 53, "name": "dns", "protocol": "UDP"},
@@ -144,8 +200,9 @@ def add_coredns(build: ClusterBuild) -> None:
                 }
             ],
         },
-        replicas=2,
-        ready=plan.coredns_ready,
+        replicas=1 if plan.provider == "k3s" else 2,
+        ready=min(plan.coredns_ready, 1) if plan.provider == "k3s" else plan.coredns_ready,
         crash="OOMKilled",
-        app="platform-coredns",
+        # EKS and k3s install and reconcile their own CoreDNS (an EKS add-on, k3s's manifests folder)
+        app="platform-coredns" if plan.provider == "kubeadm" else None,
     )

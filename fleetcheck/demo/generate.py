@@ -29,12 +29,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fleetcheck.demo.admission import add_admission
+from fleetcheck.demo.apiserver_metrics import add_apiserver_metrics
 from fleetcheck.demo.build import ClusterBuild, ClusterPlan, Obj
+from fleetcheck.demo.certmanager import add_cert_manager
 from fleetcheck.demo.cni import add_cni
 from fleetcheck.demo.control_plane import add_control_plane, add_kube_proxy, add_nodes
 from fleetcheck.demo.dns import add_coredns
 from fleetcheck.demo.observability import add_logging, add_monitoring
 from fleetcheck.demo.planted import PLANTINGS, Plant, write_planted
+from fleetcheck.demo.providers import (
+    AWS_VPC_CNI_VERSION,
+    PROVIDER_CNI,
+    add_cluster_autoscaler,
+    add_k3s_addons,
+    ecr_registry,
+    version_suffix,
+)
 from fleetcheck.demo.quotas import add_quotas
 from fleetcheck.demo.rbac import add_rbac
 from fleetcheck.demo.storage import REPLICATED_STORAGE_CLASSES, add_storage_classes
@@ -50,11 +60,14 @@ __all__ = [
     "Size",
     "bench_fleet_spec",
     "build_cluster",
+    "declared_facts",
     "demo_fleet_spec",
+    "demo_profile",
     "generate_cluster",
     "generate_fleet",
     "generate_fleet_report",
     "profile_registries",
+    "profile_settings",
     "profile_standards",
     "resolve_plan",
     "write_snapshot",
@@ -63,6 +76,8 @@ __all__ = [
 DEMO_CAPTURED = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
 SizeName = Literal["prod", "canary", "dev", "edge"]
 CniName = Literal["calico", "cilium"]
+#: who runs a demo cluster: the fleet's own kubeadm build, EKS (managed) or k3s (a distribution)
+ProviderName = Literal["kubeadm", "eks", "k3s"]
 _NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _VERSION = r"^v1\.\d+\.\d+$"
 
@@ -135,6 +150,8 @@ class ClusterSpec(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     server_version: str | None = Field(default=None, pattern=_VERSION)
     cni: CniName | None = None
+    #: EKS and k3s clusters run their provider's CNI, add-ons and node shapes (``cni`` does not apply)
+    provider: ProviderName = "kubeadm"
     #: workers that were drained and then stopped reporting (a realistic negative for clock checks)
     not_ready_nodes: int = Field(default=0, ge=0)
     #: plant keys from :data:`fleetcheck.demo.planted.PLANTINGS`, applied in this order
@@ -196,10 +213,17 @@ class FleetSpec(BaseModel):
         names = [c.name for c in self.clusters]
         if len(set(names)) != len(names):
             raise ValueError(f"cluster names repeat: {sorted(n for n in set(names) if names.count(n) > 1)}")
-        guarded = any(_tier(c) in ("canary", "staging") for c in self.clusters)
         for cluster in self.clusters:
-            if "FC-TIER-002" in cluster.plants and (guarded or _tier(cluster) != "prod"):
-                raise ValueError(f"{cluster.name}: FC-TIER-002 needs a prod cluster in a fleet without canaries")
+            if cluster.provider != "kubeadm" and cluster.cni is not None:
+                raise ValueError(f"{cluster.name}: a {cluster.provider} cluster runs its provider's CNI; drop cni")
+            if "FC-TIER-002" not in cluster.plants:
+                continue
+            profile = _profile_of(cluster)
+            guarded = any(_tier(c) in ("canary", "staging") and _profile_of(c) == profile for c in self.clusters)
+            if guarded or _tier(cluster) != "prod":
+                raise ValueError(
+                    f"{cluster.name}: FC-TIER-002 needs a prod cluster with no canary in its demo profile ({profile})"
+                )
         return self
 
 
@@ -209,6 +233,39 @@ def _tier(spec: ClusterSpec) -> str | None:
     return spec.labels.get("tier", _TIER_OF_SIZE[spec.size])
 
 
+def demo_profile(labels: dict[str, str]) -> str:
+    """The demo profile a cluster is scanned with, from its labels: ``demo-<base>[-<provider>]``.
+
+    The base is the built-in profile the tier (else env) points to: an edge
+    cluster is ``edge`` whatever its tier (single nodes, no CoreDNS replica
+    rule); prod, canary and staging clusters are ``prod``; dev is ``dev``.
+    Managed and distribution clusters get a profile of their own per
+    provider: their CNI, node image and add-ons are the provider's by
+    design, so their fleet comparisons are made against the standards the
+    fleet declares for that provider, not against the kubeadm clusters'
+    majority (see the README's demo section).
+    """
+    tier = labels.get("tier") or labels.get("env") or "default"
+    if labels.get("env") == "edge" or tier == "edge":
+        base = "edge"
+    elif tier in ("prod", "canary", "staging"):
+        base = "prod"
+    else:
+        base = tier if tier == "dev" else "default"
+    provider = labels.get("provider", "kubeadm")
+    return f"demo-{base}" if provider == "kubeadm" else f"demo-{base}-{provider}"
+
+
+def _profile_of(spec: ClusterSpec) -> str:
+    tier = _tier(spec)
+    labels = {"env": _ENV_OF_SIZE[spec.size], "provider": spec.provider, **spec.labels}
+    if tier is None:
+        labels.pop("tier", None)
+    else:
+        labels["tier"] = tier
+    return demo_profile(labels)
+
+
 def _seed(fleet: FleetSpec, spec: ClusterSpec) -> int:
     return int.from_bytes(hashlib.sha256(f"{fleet.seed}/{spec.name}".encode()).digest()[:8], "big")
 
@@ -216,7 +273,11 @@ def _seed(fleet: FleetSpec, spec: ClusterSpec) -> int:
 def resolve_plan(spec: ClusterSpec, fleet: FleetSpec) -> ClusterPlan:
     """The cluster's knobs: the fleet standard, the spec's size and place, before any plant."""
     dims = spec.dimensions
-    cni = spec.cni or fleet.cni
+    cni = PROVIDER_CNI.get(spec.provider) or spec.cni or fleet.cni
+    versions = {"calico": fleet.calico_version, "cilium": fleet.cilium_version, "aws-vpc-cni": AWS_VPC_CNI_VERSION}
+    control_planes = 3 if dims.nodes >= 10 else 1
+    if spec.provider == "eks":
+        control_planes = 0  # EKS runs the control plane out of sight: every node is a worker
     labels = {
         "env": _ENV_OF_SIZE[spec.size],
         "tier": _TIER_OF_SIZE[spec.size],
@@ -224,7 +285,7 @@ def resolve_plan(spec: ClusterSpec, fleet: FleetSpec) -> ClusterPlan:
         "team": "platform",
         "owner": "team-platform",
         "expires": (fleet.captured + timedelta(days=_LIFETIME_DAYS[spec.size])).strftime("%Y-%m-%d"),
-        "provider": "kubeadm",
+        "provider": spec.provider,
         **spec.labels,
     }
     return ClusterPlan(
@@ -235,13 +296,13 @@ def resolve_plan(spec: ClusterSpec, fleet: FleetSpec) -> ClusterPlan:
         labels=labels,
         tier=labels.get("tier"),
         nodes=dims.nodes,
-        control_planes=3 if dims.nodes >= 10 else 1,
+        control_planes=control_planes,
         pods=dims.pods,
         namespaces=dims.namespaces,
         not_ready_nodes=spec.not_ready_nodes,
         server_version=spec.server_version or fleet.server_version,
         cni=cni,
-        cni_version=fleet.calico_version if cni == "calico" else fleet.cilium_version,
+        cni_version=versions.get(cni, ""),
         cluster_domain=fleet.cluster_domain,
         dns_upstreams=fleet.dns_upstreams,
         oidc_issuer=fleet.oidc_issuer,
@@ -251,6 +312,9 @@ def resolve_plan(spec: ClusterSpec, fleet: FleetSpec) -> ClusterPlan:
         logs_host=fleet.logs_host,
         hourly_schedule=dims.nodes >= 50,
         persistent_volumes=spec.size in ("prod", "canary"),
+        cert_manager=spec.size in ("prod", "canary"),
+        provider=spec.provider,
+        version_suffix=version_suffix(spec.provider, spec.name),
     )
 
 
@@ -301,15 +365,19 @@ def _build_cluster(spec: ClusterSpec, fleet: FleetSpec) -> tuple[ClusterBuild, l
     add_kube_proxy(build)
     add_cni(build)
     add_coredns(build)
+    add_cluster_autoscaler(build)
+    add_k3s_addons(build)
     add_logging(build)
     add_monitoring(build)
     add_velero(build)
+    add_cert_manager(build)
     add_rbac(build)
     add_storage_classes(build)
     add_team_workloads(build)
     add_quotas(build)
     add_admission(build)
     plants = [row for key in spec.plants for row in PLANTINGS[key].apply(build)]
+    add_apiserver_metrics(build)  # last: it counts the final objects
     for crd in build.items("customresourcedefinitions.apiextensions.k8s.io"):
         # a capture lists every installed kind, empty or not: a CRD without its objects' file is "not captured"
         build.declare(f"{crd['spec']['names']['plural']}.{crd['spec']['group']}")
@@ -327,7 +395,7 @@ def _cluster_yaml(build: ClusterBuild) -> str:
     doc = {
         "name": build.plan.name,
         "captured": build.captured.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "serverVersion": build.plan.server_version,
+        "serverVersion": build.plan.git_version,
         "labels": dict(sorted(build.plan.labels.items())),
     }
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
@@ -344,6 +412,9 @@ def write_snapshot(folder: Path, build: ClusterBuild) -> int:
         document = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
         payload = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
         (folder / f"{key}.json").write_bytes(payload)
+        written += len(payload)
+    for name, payload in sorted(build.files.items()):
+        (folder / name).write_bytes(payload)
         written += len(payload)
     text = _cluster_yaml(build).encode()
     (folder / "cluster.yaml").write_bytes(text)
@@ -373,17 +444,22 @@ def generate_fleet_report(out_dir: Path, spec: FleetSpec) -> list[GeneratedClust
     return clusters
 
 
-def profile_standards(spec: FleetSpec) -> dict[str, object]:
+def profile_standards(spec: FleetSpec, provider: str = "kubeadm") -> dict[str, object]:
     """The fleet standard as a profile's ``standards:`` block (``fleetcheck.registry.profile.Standards``).
 
     A profile that groups a single cluster (the demo's dev and edge profiles)
     has no peers to take a majority from; declaring the standard the
     generator followed lets the fleet checks judge such a cluster alone.
+    For a provider's profile the CNI is the provider's (the EKS add-on's
+    Amazon VPC CNI; k3s's built-in flannel, whose version the API does not
+    show, so none is declared); everything else is the fleet's.
     """
-    cni_version = spec.calico_version if spec.cni == "calico" else spec.cilium_version
+    cni = PROVIDER_CNI.get(provider, spec.cni)
+    versions = {"calico": spec.calico_version, "cilium": spec.cilium_version, "aws-vpc-cni": AWS_VPC_CNI_VERSION}
+    cni_version = versions.get(cni)
     return {
-        "cni": spec.cni,
-        "cni_version": ".".join(cni_version.split(".")[:2]),
+        "cni": cni,
+        **({"cni_version": ".".join(cni_version.split(".")[:2])} if cni_version else {}),
         "kubernetes_minor": ".".join(spec.server_version.lstrip("v").split(".")[:2]),
         "oidc_issuer": spec.oidc_issuer,
         "oidc_client_id": spec.oidc_client_id,
@@ -395,13 +471,52 @@ def profile_standards(spec: FleetSpec) -> dict[str, object]:
     }
 
 
-def profile_registries(spec: FleetSpec) -> dict[str, list[str]]:
-    """The registry each region of the fleet pulls from, as a profile's ``registries:`` block."""
-    return {region: [spec.registry.format(region=region)] for region in sorted({c.region for c in spec.clusters})}
+def profile_registries(spec: FleetSpec, provider: str = "kubeadm") -> dict[str, list[str]]:
+    """The registry each region of the fleet pulls from, as a profile's ``registries:`` block.
+
+    EKS's managed add-ons (aws-node, kube-proxy, CoreDNS) can only be pulled
+    from the region's EKS ECR registry, so an EKS profile allows it beside
+    the fleet's mirror.
+    """
+    regions = sorted({c.region for c in spec.clusters})
+    return {
+        region: [spec.registry.format(region=region), *([ecr_registry(region)] if provider == "eks" else [])]
+        for region in regions
+    }
+
+
+def profile_settings(spec: FleetSpec) -> dict[str, dict[str, object]]:
+    """Check settings the demo's profiles declare: the nodes' cgroup version where the fleet spec plants v1.
+
+    The API does not show a node's cgroup version, so FC-NODE-004 judges
+    what the profile declares; the clusters planted with it are declared on
+    cgroup v1 (the others stay undeclared, and the check skips saying so).
+    """
+    v1 = {c.name: 1 for c in spec.clusters if "FC-NODE-004" in c.plants}
+    return {"FC-NODE-004": {"cgroup_version": v1}} if v1 else {}
+
+
+def declared_facts(spec: FleetSpec) -> dict[str, dict[str, str]]:
+    """The facts a fleet file declares per cluster: the OIDC set-up of the clusters whose API server is hidden.
+
+    EKS associates an OIDC identity provider with the cluster outside the
+    API; k3s takes its kube-apiserver flags in its own config file. Neither
+    shows a kube-apiserver pod, so the demo's fleet file declares what the
+    platform configured there, as a real fleet file would.
+    """
+    return {
+        c.name: {
+            "oidc_issuer": spec.oidc_issuer,
+            "oidc_client_id": spec.oidc_client_id,
+            "oidc_username_prefix": spec.oidc_username_prefix,
+        }
+        for c in spec.clusters
+        if c.provider != "kubeadm"
+    }
 
 
 def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
-    """The ``fleetcheck demo`` fleet: two prod regions, their canary, dev and a forgotten edge cluster.
+    """The ``fleetcheck demo`` fleet: two prod regions, their canary, dev, a forgotten edge cluster, two EKS, k3s.
 
     ``small=True`` keeps every cluster, label and plant but shrinks the prod
     clusters to 12 nodes / 300 pods / 24 namespaces, for fast end-to-end tests.
@@ -428,6 +543,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-HOOK-001",
                     "FC-PSA-001",
                     "FC-NODE-001",
+                    "FC-ETCD-001",
                 ),
                 **prod,
             ),
@@ -452,6 +568,7 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-HOOK-004",
                     "FC-PSA-002",
                     "FC-NODE-002",
+                    "FC-CERT-002",
                 ),
                 **prod,
             ),
@@ -499,6 +616,33 @@ def demo_fleet_spec(*, small: bool = False) -> FleetSpec:
                     "FC-API-001",
                     "FC-ADDON-002",
                 ),
+            ),
+            ClusterSpec(
+                name="prod-eks-us-east",
+                size="prod",
+                provider="eks",
+                region="us-east",
+                nodes=6,
+                pods=150,
+                namespaces=16,
+                labels={"team": "platform-us"},
+                plants=("FC-DNS-001", "FC-ADDON-003", "FC-TIER-002"),
+            ),
+            ClusterSpec(
+                name="dev-eks-eu-west",
+                size="dev",
+                provider="eks",
+                region="eu-west",
+                labels={"team": "data-platform"},
+                plants=("FC-SUP-002",),
+            ),
+            ClusterSpec(
+                name="edge-k3s-002",
+                size="edge",
+                provider="k3s",
+                region="eu-west",
+                labels={"team": "retail-edge", "site": "store-0422"},
+                plants=("FC-STALE-002", "FC-NODE-004", "FC-TIER-002"),
             ),
         ),
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import orjson
 
+from fleetcheck.core.refs import object_ref
 from fleetcheck.demo.admission import (
     PSA_LABEL,
     WEBHOOK_NAMESPACE,
@@ -36,7 +37,8 @@ from fleetcheck.demo.admission import (
     ca_bundle,
     webhook_configuration,
 )
-from fleetcheck.demo.build import DAY, BarePod, ClusterBuild, ClusterPlan, Obj
+from fleetcheck.demo.build import DAY, HOUR, BarePod, ClusterBuild, ClusterPlan, Obj
+from fleetcheck.demo.certmanager import public_certificates
 from fleetcheck.demo.cni import CNI_DAEMONSETS
 from fleetcheck.demo.quotas import QUOTA_NAME, format_memory, parse_memory
 from fleetcheck.demo.rbac import add_cluster_role_binding, subject
@@ -118,13 +120,6 @@ def _planting(
         return apply
 
     return register
-
-
-def object_ref(obj: Obj) -> str:
-    """``namespace/Kind/name``, or ``Kind/name`` for a cluster-scoped object."""
-    meta = obj["metadata"]
-    namespace = meta.get("namespace")
-    return f"{namespace}/{obj['kind']}/{meta['name']}" if namespace else f"{obj['kind']}/{meta['name']}"
 
 
 def _row(build: ClusterBuild, code: str, target: Obj | str, description: str, follows: str = "") -> Plant:
@@ -228,10 +223,18 @@ def _resolv_conf(plan: ClusterPlan) -> None:
 
 @_planting("FC-DNS-001", _resolv_conf)
 def _dns_host_resolvers(build: ClusterBuild) -> list[Plant]:
-    """The Corefile forwards ``.`` to ``/etc/resolv.conf`` (kubeadm's default), so host resolvers leak in."""
+    """The Corefile forwards ``.`` to ``/etc/resolv.conf`` (kubeadm's and EKS's default), so host resolvers leak in."""
     config = _coredns_config(build)
+    where = "the EKS CoreDNS add-on's default Corefile" if build.plan.provider == "eks" else "Corefile"
     return [
-        _row(build, "FC-DNS-001", config, "Corefile: forward . /etc/resolv.conf"),
+        _row(
+            build,
+            "FC-DNS-001",
+            config,
+            f"{where}: forward . /etc/resolv.conf (the VPC resolver)"
+            if build.plan.provider == "eks"
+            else f"{where}: forward . /etc/resolv.conf",
+        ),
         _row(
             build,
             "FC-DNS-002",
@@ -378,8 +381,13 @@ def _tierless(build: ClusterBuild) -> list[Plant]:
 
 @_planting("FC-TIER-002")
 def _unguarded(build: ClusterBuild) -> list[Plant]:
-    """A prod cluster in a fleet with no canary or staging cluster (the fleet spec decides)."""
-    return [_row(build, "FC-TIER-002", "", "no canary or staging cluster in the fleet guards this prod cluster")]
+    """A prod cluster with no canary or staging cluster of its profile (the fleet spec decides)."""
+    if build.plan.provider != "kubeadm":
+        title = {"eks": "EKS"}.get(build.plan.provider, build.plan.provider)
+        text = f"the only {title} cluster: no {title} canary takes the provider's upgrades before it"
+    else:
+        text = "no canary or staging cluster in the fleet guards this prod cluster"
+    return [_row(build, "FC-TIER-002", "", text)]
 
 
 @_planting("FC-TIER-003", _minors_behind(1))
@@ -689,6 +697,67 @@ def _expiring_webhook_ca(build: ClusterBuild) -> list[Plant]:
     return [_row(build, "FC-CERT-001", config, "caBundle CA prometheus-operator-admission-ca expires in 9 days")]
 
 
+@_planting("FC-CERT-002")
+def _renewal_failing(build: ClusterBuild) -> list[Plant]:
+    """A Let's Encrypt Certificate whose renewal has failed for 25 days (DNS-01 access revoked): 5 days left."""
+    certs = public_certificates(build)
+    if not certs:
+        raise ValueError(f"{build.plan.name}: FC-CERT-002 needs cert-manager (a prod or canary cluster)")
+    cert = certs[0]
+    status, name = cert["status"], cert["metadata"]["name"]
+    left, lifetime = 5.0 * DAY, 90.0 * DAY
+    issued = lifetime - left
+    status["notBefore"], status["notAfter"] = build.ts(issued), build.ts(-left)
+    status["renewalTime"] = build.ts(issued - lifetime * 2 / 3)
+    status["failedIssuanceAttempts"] = 7
+    status["lastFailureTime"] = build.ts(9.5 * HOUR)
+    order = f"{name}-{status['revision'] + 1}-{build.rng.randint(10**9, 4 * 10**9)}"
+    status["conditions"] = [
+        *status["conditions"],
+        {
+            "lastTransitionTime": build.ts(9.5 * HOUR),
+            "message": "The certificate request has failed to complete and will be retried: Failed to wait for "
+            f'order resource "{order}" to become ready: order is in "errored" state: Failed to create Order: '
+            "error presenting DNS-01 challenge: failed to change Route 53 record set: AccessDenied: User: "
+            "arn:aws:sts::111122223333:assumed-role/cert-manager/cert-manager is not authorized to perform: "
+            "route53:ChangeResourceRecordSets",
+            "observedGeneration": 1,
+            "reason": "Failed",
+            "status": "False",
+            "type": "Issuing",
+        },
+    ]
+    return [
+        _row(
+            build,
+            "FC-CERT-002",
+            cert,
+            "Let's Encrypt renewal failing for 25 days (DNS-01: Route 53 AccessDenied); notAfter in 5 days",
+        )
+    ]
+
+
+def _etcd_nearly_full(plan: ClusterPlan) -> None:
+    plan.etcd_quota_share = 0.87
+
+
+@_planting("FC-ETCD-001", _etcd_nearly_full)
+def _events_flood(build: ClusterBuild) -> list[Plant]:
+    """A crash-looping CronJob's Events filled etcd: its database is at 87% of the default 2 GiB quota."""
+    if build.plan.hidden_control_plane:
+        raise ValueError(f"{build.plan.name}: FC-ETCD-001 is judged on kubeadm clusters only (etcd in sight)")
+    size = build.plan.etcd_quota_share or 0.0
+    return [
+        _row(
+            build,
+            "FC-ETCD-001",
+            "",
+            f"/metrics: apiserver_storage_size_bytes {size * 2:.2f} GiB, {size:.0%} of etcd's 2 GiB default quota "
+            "(over a million Events)",
+        )
+    ]
+
+
 @_planting("FC-API-001")
 def _stale_stored_version(build: ClusterBuild) -> list[Plant]:
     """A CRD still lists v1alpha1 in status.storedVersions after the operator dropped that version."""
@@ -748,6 +817,28 @@ def _past_end_of_life(build: ClusterBuild) -> list[Plant]:
     if not rows:
         raise ValueError(f"{build.plan.name}: FC-SUP-001 needs a minor past upstream end of life at capture")
     return rows
+
+
+@_planting("FC-SUP-002", _minors_behind(2))
+def _extended_support(build: ClusterBuild) -> list[Plant]:
+    """An EKS cluster left on 1.33: past EKS standard support, billed for extended support since July 2026."""
+    if build.plan.provider != "eks":
+        raise ValueError(f"{build.plan.name}: FC-SUP-002 is planted on EKS clusters only")
+    minor = ".".join(build.plan.server_version.lstrip("v").split(".")[:2])
+    entry = support_calendar().calendars["eks"].entries[minor]
+    if not entry.standard_end < build.captured.date() <= (entry.extended_end or entry.standard_end):
+        raise ValueError(f"{build.plan.name}: FC-SUP-002 needs EKS {minor} in extended support at capture")
+    rows = [
+        _row(
+            build,
+            "FC-SUP-002",
+            "",
+            f"EKS {minor}: standard support ended {entry.standard_end}; paid extended support until "
+            f"{entry.extended_end}",
+        ),
+        _row(build, "FC-VER-001", "", f"Kubernetes {build.plan.server_version}, two minors behind", "FC-SUP-002"),
+    ]
+    return rows + support_rows(build, "FC-SUP-002")
 
 
 def support_rows(build: ClusterBuild, follows: str) -> list[Plant]:
@@ -876,6 +967,33 @@ def _old_coredns(build: ClusterBuild) -> list[Plant]:
     old = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
     _swap_image(build, deployment, old.rsplit(":", 1)[0] + ":v1.10.1")
     return [_row(build, "FC-ADDON-002", deployment, "CoreDNS v1.10.1, older than the version shipped for the minor")]
+
+
+def _old_autoscaler(plan: ClusterPlan) -> None:
+    plan.autoscaler_minor = plan.minor - 2
+
+
+@_planting("FC-ADDON-003", _old_autoscaler)
+def _autoscaler_behind(build: ClusterBuild) -> list[Plant]:
+    """cluster-autoscaler was left at its chart's old image through two control-plane upgrades."""
+    deployment = build.find("deployments.apps", "cluster-autoscaler", "kube-system")
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    tag = image.rsplit(":", 1)[1]
+    return [_row(build, "FC-ADDON-003", deployment, f"cluster-autoscaler {tag} on Kubernetes 1.{build.plan.minor}")]
+
+
+@_planting("FC-NODE-004")
+def _cgroup_v1(build: ClusterBuild) -> list[Plant]:
+    """The nodes boot on cgroup v1 (kept for an old in-store agent), declared in the profile, on Kubernetes 1.35."""
+    return [
+        _row(
+            build,
+            "FC-NODE-004",
+            "",
+            f"nodes declared on cgroup v1 (systemd.unified_cgroup_hierarchy=0) on Kubernetes 1.{build.plan.minor}, "
+            "whose kubelet refuses cgroup v1 by default",
+        )
+    ]
 
 
 # -- files ---------------------------------------------------------------------------------------

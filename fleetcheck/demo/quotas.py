@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+from fleetcheck.core.quantity import parse_quantity
 from fleetcheck.demo.build import DAY, ClusterBuild, Obj
-from fleetcheck.quantity import parse_quantity
 
 __all__ = [
     "DEFAULT_LIMITS",

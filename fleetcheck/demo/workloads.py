@@ -60,7 +60,12 @@ _MEMORY = ("64Mi", "128Mi", "128Mi", "256Mi", "512Mi")
 def platform_namespaces(build: ClusterBuild) -> list[str]:
     """The platform's add-on namespaces this cluster has."""
     plan = build.plan
-    return ["velero"] + (["logging"] if plan.log_shipper else []) + (["monitoring"] if plan.prometheus else [])
+    return (
+        ["velero"]
+        + (["logging"] if plan.log_shipper else [])
+        + (["monitoring"] if plan.prometheus else [])
+        + (["cert-manager"] if plan.cert_manager else [])
+    )
 
 
 def add_namespaces(build: ClusterBuild) -> None:

@@ -4,15 +4,15 @@ Both are maps keyed by a name that means the same thing on every cluster
 (the webhook's own name, ``validation.gatekeeper.sh``; the namespace's name),
 so a fleet check compares one key at a time with the one rule
 (:meth:`fleetcheck.view.FleetView.compare`), a peer without the key not
-voting. Parsing is :mod:`fleetcheck.admission`'s (bounded there).
+voting. Parsing is :mod:`fleetcheck.facts.webhooks`'s (bounded there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetcheck.admission import WEBHOOK_KINDS, webhooks_of
 from fleetcheck.facts.key import Fact, FactInput
+from fleetcheck.facts.webhooks import WEBHOOK_KINDS, webhooks_of
 
 __all__ = ["ENFORCE_LABEL", "NAMESPACE_ENFORCE", "NO_LEVEL", "WEBHOOK_POLICIES", "WebhookPolicy"]
 

@@ -1,9 +1,9 @@
 """The facts the built-in fleet checks compare, each one typed key over an existing parser.
 
 Each :class:`~fleetcheck.facts.key.Fact` names the kinds it reads and calls
-the parser that already knows the objects (:mod:`fleetcheck.corefile`,
-:mod:`fleetcheck.cni`, :mod:`fleetcheck.apiserver`,
-:mod:`fleetcheck.rbac_normalize`, :mod:`fleetcheck.facts.edge`); moving
+the parser that already knows the objects (:mod:`fleetcheck.facts.corefile`,
+:mod:`fleetcheck.facts.cni`, :mod:`fleetcheck.facts.apiserver`,
+:mod:`fleetcheck.facts.rbac_normalize`, :mod:`fleetcheck.facts.edge`); moving
 those parsers under ``facts/`` comes later. Parsers are called through
 their modules (``cni.detect_cni``), so a test can count the calls.
 """
@@ -13,9 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from fleetcheck import apiserver, cni, corefile, rbac_normalize
 from fleetcheck.errors import FleetcheckError
-from fleetcheck.facts import edge
+from fleetcheck.facts import apiserver, cni, corefile, edge, rbac_normalize
 from fleetcheck.facts.key import VERSION, Fact, FactInput
 from fleetcheck.state.base import ServerVersion
 

@@ -50,8 +50,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleetcheck import provider
-from fleetcheck.imageref import ImageRefError, parse_image_ref
+from fleetcheck.core.imageref import ImageRefError, parse_image_ref
+from fleetcheck.core.providers import PROVIDERS
+from fleetcheck.facts import provider_detection as provider
 
 __all__ = [
     "SIGNATURES",
@@ -451,18 +452,18 @@ def _embedded_flannel(nodes: Sequence[Obj], found_network: bool) -> tuple[CniMat
         return None, f"{seen} but no flannel DaemonSet, on nodes that are not k3s/RKE2: not counted"
     if found_network:
         return None, (
-            f"{seen} are left from {provider.PROVIDERS[distro]}'s embedded flannel "
+            f"{seen} are left from {PROVIDERS[distro]}'s embedded flannel "
             "(they stay after --flannel-backend=none): not counted beside the CNI DaemonSet"
         )
     backend_text = f", backend {backend}" if backend else ""
     return (
         CniMatch(
             "flannel",
-            f"embedded in {provider.PROVIDERS[distro]} (no DaemonSet)",
+            f"embedded in {PROVIDERS[distro]} (no DaemonSet)",
             "",
             "",
             None,
-            f"flannel runs inside the {provider.PROVIDERS[distro]} binary, so no image tag says its version",
+            f"flannel runs inside the {PROVIDERS[distro]} binary, so no image tag says its version",
             f"{seen}{backend_text}",
         ),
         "",

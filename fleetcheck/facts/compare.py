@@ -49,7 +49,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from fleetcheck.outcomes import breakdown, name_list
+from fleetcheck.core.refs import breakdown, name_list
 
 __all__ = [
     "NAMES_SHOWN",

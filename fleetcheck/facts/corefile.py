@@ -47,8 +47,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fleetcheck.core.refs import name_list
 from fleetcheck.errors import FleetcheckError
-from fleetcheck.outcomes import name_list
 from fleetcheck.registry.yamlfile import CLUSTER_TEXT_BYTES, ClusterTextInvalid, load_cluster_text
 
 __all__ = [

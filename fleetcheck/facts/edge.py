@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fleetcheck.core.imageref import ImageRefError, parse_image_ref
+from fleetcheck.core.refs import object_ref
 from fleetcheck.errors import ConfigError
-from fleetcheck.imageref import ImageRefError, parse_image_ref
-from fleetcheck.view import object_ref  # the one object reference format (it lives with the views for now)
 
 __all__ = [
     "Area",

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from fleetcheck.core.kinds import ResourceRef, parse_kind
 from fleetcheck.errors import BudgetExceeded, FleetcheckError
-from fleetcheck.kinds import ResourceRef, parse_kind
 from fleetcheck.registry.fleet import DeclaredFacts
 from fleetcheck.registry.profile import Profile
 from fleetcheck.state.base import ClusterState, ServerVersion

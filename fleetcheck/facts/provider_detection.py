@@ -34,57 +34,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from fleetcheck.core.providers import MANAGED_CONTROL_PLANES, PROVIDER_NAMESPACES, PROVIDERS, Provider
 
 __all__ = [
-    "MANAGED_CONTROL_PLANES",
+    "DECLARED_EVIDENCE",
     "MAX_NODES",
     "MAX_PODS",
-    "PROVIDERS",
-    "PROVIDER_NAMESPACES",
-    "Provider",
     "ProviderDetection",
+    "declared_provider",
     "detect_provider",
 ]
 
 Obj = dict[str, Any]
-Provider = Literal["eks", "gke", "aks", "openshift", "rke2", "k3s", "kind", "kubeadm", "unknown"]
-
-#: every value :attr:`ProviderDetection.provider` takes, with the name messages use
-PROVIDERS: dict[str, str] = {
-    "eks": "EKS",
-    "gke": "GKE",
-    "aks": "AKS",
-    "openshift": "OpenShift",
-    "rke2": "RKE2",
-    "k3s": "k3s",
-    "kind": "kind",
-    "kubeadm": "kubeadm",
-    "unknown": "unknown",
-}
-#: providers that run the control plane out of sight (no kube-apiserver pod; flags are not readable)
-MANAGED_CONTROL_PLANES = frozenset({"eks", "gke", "aks"})
-
-#: The provider's own namespaces: system namespaces on its clusters, not tenants (quota, backup, GitOps).
-#: Sources: ../shared/corpus/managed/README.md ("The provider's own namespaces") and the provider docs named there.
-PROVIDER_NAMESPACES: dict[str, tuple[str, ...]] = {
-    # EKS: Container Insights (amazon-cloudwatch), GuardDuty runtime monitoring, Fargate logging, Karpenter
-    "eks": ("amazon-cloudwatch", "amazon-guardduty", "aws-observability", "karpenter"),
-    # GKE: Managed Service for Prometheus (gmp-system, gmp-public; gke-gmp-system on Autopilot), gke-managed-*
-    "gke": ("gmp-system", "gmp-public", "gke-gmp-system", "gke-managed-*", "gke-connect", "config-management-system"),
-    # AKS: Azure Policy add-on, app routing add-on, operator-installed Calico (list-pods-aks-cluster.md,
-    # managed-namespaces.md)
-    "aks": ("gatekeeper-system", "app-routing-system", "calico-system", "tigera-operator", "aks-command"),
-    # OpenShift: every openshift-* namespace is the platform's
-    "openshift": ("openshift", "openshift-*"),
-    # RKE2/k3s: Rancher's cattle-* agents and the packaged charts' namespaces
-    "rke2": ("cattle-*", "calico-system", "tigera-operator"),
-    "k3s": ("cattle-*",),
-    "kind": ("local-path-storage",),
-    "kubeadm": (),
-    "unknown": (),
-}
-
 #: nodes read at most (a provider labels every node alike; evidence counts the nodes read)
 MAX_NODES = 500
 #: pods read at most, looking for control-plane and provider components
@@ -264,3 +227,24 @@ def detect_provider(
     if chosen == "unknown" and version:
         evidence = (f"gitVersion {version} names no provider",)
     return ProviderDetection(chosen, evidence, apiservers, tuple(unread))
+
+
+#: the evidence a declared provider carries first (``fleetcheck facts`` and messages show it)
+DECLARED_EVIDENCE = "declared in the fleet file (facts.provider)"
+
+
+def declared_provider(declared: Provider, detected: ProviderDetection) -> ProviderDetection:
+    """The provider the fleet file (or ``cluster.yaml``) declares, which wins over ``detected``.
+
+    A declaration exists for clusters whose nodes and version do not say who
+    runs them; what was detected is kept in the evidence (and named as a
+    disagreement when it differs), and the kube-apiserver pod count still
+    comes from the cluster, since a declaration cannot make pods visible.
+    """
+    if detected.provider == declared:
+        seen = tuple(f"seen: {e}" for e in detected.evidence)
+    elif detected.provider == "unknown":
+        seen = ()
+    else:
+        seen = (f"the cluster's own signals say {detected.describe()}",)
+    return ProviderDetection(declared, (DECLARED_EVIDENCE, *seen), detected.apiserver_pods, detected.unread)

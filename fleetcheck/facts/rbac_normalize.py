@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fleetcheck.core.refs import name_list
+
 __all__ = [
     "BOOTSTRAP_LABEL",
     "DEFAULT_IGNORED_NAMES",
@@ -222,12 +224,6 @@ def normalize_rbac(
     return RbacInventory(objects, ignored)
 
 
-def _limited(entries: list[str]) -> list[str]:
-    if len(entries) <= _DIFF_LIMIT:
-        return entries
-    return [*entries[:_DIFF_LIMIT], f"and {len(entries) - _DIFF_LIMIT} more"]
-
-
 def _permission_lines(sign: str, permissions: Iterable[Permission]) -> list[str]:
     """``+ apps/deployments [delete get]``: one line per target, its verbs sorted."""
     verbs: dict[str, set[str]] = {}
@@ -256,17 +252,18 @@ def describe_difference(mine: RbacObject, standard: RbacObject) -> str:
             and (mine.aggregation != standard.aggregation)
         ):
             lines = _set_lines(mine.aggregation, standard.aggregation)
-            parts.append("aggregationRule differs: " + ", ".join(_limited(lines)))
+            parts.append("aggregationRule differs: " + name_list(lines, _DIFF_LIMIT, sort=False))
         if mine.permissions != standard.permissions:
             lines = _permission_lines("+", mine.permissions - standard.permissions)
             lines += _permission_lines("-", standard.permissions - mine.permissions)
-            parts.append("rules differ: " + ", ".join(_limited(lines)))
+            parts.append("rules differ: " + name_list(lines, _DIFF_LIMIT, sort=False))
         if mine.aggregation_labels != standard.aggregation_labels:
             lines = _set_lines(mine.aggregation_labels, standard.aggregation_labels)
-            parts.append("aggregation labels differ: " + ", ".join(_limited(lines)))
+            parts.append("aggregation labels differ: " + name_list(lines, _DIFF_LIMIT, sort=False))
     else:
         if mine.role_ref != standard.role_ref:
             parts.append(f"roleRef is {mine.role_ref}, the fleet's is {standard.role_ref}")
         if mine.subjects != standard.subjects:
-            parts.append("subjects differ: " + ", ".join(_limited(_set_lines(mine.subjects, standard.subjects))))
+            lines = _set_lines(mine.subjects, standard.subjects)
+            parts.append("subjects differ: " + name_list(lines, _DIFF_LIMIT, sort=False))
     return "; ".join(parts) or "differs"

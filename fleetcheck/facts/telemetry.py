@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetcheck.imageref import ImageRefError, parse_image_ref
+from fleetcheck.core.imageref import ImageRefError, parse_image_ref
 from fleetcheck.registry.yamlfile import (
     CLUSTER_TEXT_BYTES,
     CLUSTER_TEXT_NODES,

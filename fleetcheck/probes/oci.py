@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetcheck.imageref import DOCKER_HUB, canonical_registry
+from fleetcheck.core.imageref import DOCKER_HUB, canonical_registry
 from fleetcheck.probes import ProbeError
 
 __all__ = [

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from fleetcheck import __version__
+from fleetcheck.core.version import __version__
 from fleetcheck.probes import ProbeError
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fleetcheck.core.providers import PROVIDERS
 from fleetcheck.errors import ConfigError
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
@@ -58,6 +59,22 @@ class DeclaredFacts(BaseModel):
     dns_endpoint: str | None = None
     #: the structured authentication config, when the API server uses ``--authentication-config``
     authentication_config: str | None = None
+    #: who runs the cluster (eks, gke, aks, openshift, rke2, k3s, kind, kubeadm), for clusters whose nodes and
+    #: version do not say (a private EKS AMI without the eks.amazonaws.com labels, a hardened RKE2 build);
+    #: it wins over what the provider fact detects
+    provider: str | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().lower()
+        known = [p for p in PROVIDERS if p != "unknown"]
+        if name not in known:
+            shown = value if len(value) <= 40 else value[:39] + "…"
+            raise ValueError(f"{shown!r} is not a provider: write one of {', '.join(known)} (or leave it out)")
+        return name
 
 
 class ClusterSpec(BaseModel):
@@ -243,7 +260,9 @@ def _from_kubeconfig(merged: MergedKubeconfig, profile: str) -> Fleet:
 
 
 def _from_snapshots(dirs: list[Path], profile: str) -> Fleet:
-    from fleetcheck.state.snapshot import read_cluster_file  # local: the registry does not need the loader
+    from fleetcheck.registry.cluster_file import (
+        read_cluster_file,  # local: cluster_file imports DeclaredFacts from here
+    )
 
     entries: list[ClusterEntry] = []
     seen: dict[str, Path] = {}
@@ -301,7 +320,9 @@ def merge_layers(layers: list[Layer]) -> tuple[dict[str, str], DeclaredFacts, di
 
 def _cluster_file_layer(folder: Path) -> list[Layer]:
     """The labels and facts a snapshot's own ``cluster.yaml`` declares (none when it has no such file)."""
-    from fleetcheck.state.snapshot import read_cluster_file  # local: the registry does not need the loader
+    from fleetcheck.registry.cluster_file import (
+        read_cluster_file,  # local: cluster_file imports DeclaredFacts from here
+    )
 
     meta = read_cluster_file(folder)
     return [(f"{folder.name}/cluster.yaml", meta.labels, meta.facts)]

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fleetcheck.core.providers import PROVIDER_NAMESPACES, PROVIDERS
 from fleetcheck.errors import ConfigError
 from fleetcheck.paths import builtin_profiles_dir
-from fleetcheck.provider import PROVIDER_NAMESPACES, PROVIDERS
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
 
 __all__ = [
@@ -121,7 +121,7 @@ class Profile(_Strict):
     severity: dict[str, Severity] = Field(default_factory=dict)
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     system_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_NAMESPACES))
-    #: more namespaces (globs) per provider, added to :data:`fleetcheck.provider.PROVIDER_NAMESPACES`
+    #: more namespaces (globs) per provider, added to :data:`fleetcheck.core.providers.PROVIDER_NAMESPACES`
     provider_namespaces: dict[str, list[str]] = Field(default_factory=dict)
     registries: dict[str, list[str]] = Field(default_factory=dict)
     standards: Standards = Field(default_factory=Standards)

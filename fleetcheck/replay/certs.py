@@ -22,10 +22,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TLSMaterial", "generate_tls", "server_ssl_context"]
+__all__ = ["SERVED_VALIDITY", "TLSMaterial", "generate_tls", "server_ssl_context"]
 
 #: Long enough for a scan or a benchmark, short enough that a leaked CA is useless soon.
 DEFAULT_VALIDITY = timedelta(hours=24)
+#: What :class:`~fleetcheck.replay.server.ReplayServer` serves by default: a year, as kubeadm's API server
+#: certificate, so FC-CERT-003 (the serving certificate's expiry) judges a replayed cluster as a healthy one.
+#: The CA's key is never kept (it signs once, in memory) and the server key lives only in the server's memory,
+#: so the longer life gives a leak nothing more. Tests pass a short ``tls_validity`` to serve one expiring soon.
+SERVED_VALIDITY = timedelta(days=365)
 
 
 @dataclass(frozen=True)

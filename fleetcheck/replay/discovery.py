@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fleetcheck.kinds import ResourceRef
+from fleetcheck.core.kinds import ResourceRef
 
 from .pages import ClusterPages, render_json
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from fleetcheck.kinds import KNOWN_KINDS, ResourceRef, canonical_key, is_builtin, ref_for_object
+from fleetcheck.core.kinds import KNOWN_KINDS, ResourceRef, canonical_key, is_builtin, ref_for_object
 from fleetcheck.state.snapshot_model import Snapshot
 
 from .selectors import FieldRequirement, LabelRequirement, field_value, supported_fields
@@ -192,8 +192,11 @@ class ClusterPages:
         resource_version: str,
         server_version: Obj,
         withheld_because: Mapping[tuple[str, str, str], str] | None = None,
+        metrics: bytes | None = None,
     ) -> None:
         self.name = name
+        #: what ``/metrics`` answers (Prometheus text, the snapshot folder's ``metrics.txt``); None: 404
+        self.metrics = metrics
         self.kinds = kinds
         #: resources listed in discovery whose objects are withheld (Secrets; kinds the snapshot could not
         #: capture or does not hold): answered 403, so a live scan of the replay errors instead of reading "none"
@@ -451,7 +454,24 @@ def build_cluster_pages(
         resource_version=str(newest or 1),
         server_version=_default_server_version(snapshot.server_version),
         withheld_because=withheld_because,
+        metrics=_metrics_text(snapshot),
     )
+
+
+#: the file of a snapshot folder the replay serves as ``/metrics`` (for tests: not part of the snapshot contract)
+METRICS_FILE = "metrics.txt"
+_METRICS_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _metrics_text(snapshot: Snapshot) -> bytes | None:
+    """The folder's ``metrics.txt`` (Prometheus text as an API server's ``/metrics`` serves it), if any."""
+    if snapshot.path is None:
+        return None
+    path = snapshot.path / METRICS_FILE
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        return handle.read(_METRICS_MAX_BYTES)
 
 
 def _withheld_reason(snapshot: Snapshot, key: str) -> str | None:

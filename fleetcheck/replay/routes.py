@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from fleetcheck.kinds import ResourceRef
+from fleetcheck.core.kinds import ResourceRef
 
 from .discovery import DiscoveryDocs, build_discovery
 from .pages import ClusterPages, KindPages, PageCache, render_json
@@ -179,6 +179,10 @@ class ClusterAPI:
             return Reply(200, docs.version)
         if len(parts) == 1 and head in ("healthz", "livez", "readyz"):
             return Reply(200, b"ok", content_type="text/plain; charset=utf-8")
+        if len(parts) == 1 and head == "metrics":
+            if self.pages.metrics is None:
+                return _not_found()
+            return Reply(200, self.pages.metrics, content_type="text/plain; version=0.0.4; charset=utf-8")
         if head == "api":
             if len(parts) == 1:
                 return Reply(200, docs.api)

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import partial
 from pathlib import Path
@@ -35,7 +35,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from fleetcheck.state.snapshot_model import Snapshot
 
-from .certs import TLSMaterial, generate_tls, server_ssl_context
+from .certs import SERVED_VALIDITY, TLSMaterial, generate_tls, server_ssl_context
 from .faults import Fault, FaultRules, break_json
 from .kubeconfig import write_kubeconfig
 from .pages import PageCache, TimeRebaser, build_cluster_pages
@@ -138,6 +138,7 @@ class ReplayServer:
         start_timeout: float = 60.0,
         plain_http: bool = False,
         time_source: Callable[[], float] = time.time,
+        tls_validity: timedelta = SERVED_VALIDITY,
     ) -> None:
         names = [snapshot.name for snapshot in snapshots]
         if not names:
@@ -157,6 +158,8 @@ class ReplayServer:
         self._host = _loopback_only(host)
         #: serve without TLS (for tests of FC-TLS-001 only; still loopback-only and token-checked)
         self._plain_http = plain_http
+        #: how long the served certificate (and its CA) is valid from start (a test serves one expiring soon)
+        self._tls_validity = tls_validity
         self._rebase_time = rebase_time
         self._serve_secrets = serve_secrets
         self._start_timeout = start_timeout
@@ -189,7 +192,7 @@ class ReplayServer:
     def _open(self) -> None:
         deadline = time.monotonic() + self._start_timeout
         self.started_at = datetime.fromtimestamp(self._time(), UTC)
-        self._tls = generate_tls()
+        self._tls = generate_tls(self._tls_validity)
         ssl_context = None if self._plain_http else server_ssl_context(self._tls)
         cache_share = max(8 * 1024 * 1024, PAGE_CACHE_BYTES // len(self._snapshots))
         for snapshot in self._snapshots:

@@ -85,7 +85,7 @@ def parse_report_formats(value: str | None, source: str = "--report-formats") ->
 
 def with_run_id(doc: ResultsDocument) -> ResultsDocument:
     """``doc`` carrying a ``run_id`` (its own when it has one, so a re-render keeps the saved run's id)."""
-    if getattr(doc, "run_id", None):
+    if doc.run_id:
         return doc
     return doc.model_copy(update={"run_id": new_run_id()})
 

@@ -86,9 +86,7 @@ class DriftSection:
 
 def drift_report_of(doc: ResultsDocument) -> DriftReport | str | None:
     """The document's ``drift`` as a report; None when it has none; a one-line reason when it is malformed."""
-    raw: Any = getattr(doc, "drift", None)
-    if raw is None:
-        raw = (doc.model_extra or {}).get("drift")
+    raw: Any = doc.drift
     if raw is None:
         return None
     if isinstance(raw, DriftReport):

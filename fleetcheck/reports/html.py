@@ -244,7 +244,6 @@ def _cluster_view(
             passed.append(_text(record.code))
         else:
             buckets[record.outcome].append(_finding(record, checks))
-    extra = cluster.model_extra or {}
     failures = {sev: sum(1 for f in buckets["fail"] if f.severity == sev) for sev in SEVERITIES}
     weights = {"critical": 10000, "high": 1000, "medium": 100, "low": 10, "info": 1}
     labels = [(_text(k), _text(v)) for k, v in sorted(cluster.labels.items())]
@@ -260,8 +259,8 @@ def _cluster_view(
         score=cluster.score,
         grade=cluster.grade,
         grade_css=grade_css(cluster.grade),
-        coverage=extra.get("coverage"),
-        grade_caps=[_text(c) for c in extra.get("grade_caps") or []],
+        coverage=cluster.coverage,
+        grade_caps=[_text(c) for c in cluster.grade_caps],
         cells=cells,
         failures=failures,
         failing=_by_severity(buckets["fail"]),
@@ -344,7 +343,7 @@ def build_view(doc: ResultsDocument) -> ScorecardView:
         grade_counts=grade_counts,
         outcome_counts=dict(fleet.outcomes),
         method_note=method_note(),
-        run_id=_text(getattr(doc, "run_id", None) or ""),
+        run_id=_text(doc.run_id or ""),
     )
 
 

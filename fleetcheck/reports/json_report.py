@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
+from fleetcheck.core.refs import more
 from fleetcheck.errors import ConfigError
 from fleetcheck.reports.writing import atomic_write_bytes
 from fleetcheck.results import SCHEMA, ResultsDocument
@@ -65,5 +66,5 @@ def read_results_json(path: Path) -> ResultsDocument:
     except ValidationError as exc:
         first = exc.errors()[0]
         count = exc.error_count()
-        more = f" (and {count - 1} more problems)" if count > 1 else ""
-        raise ConfigError(path, _field(first["loc"]), f"{first['msg']}{more}", _FIX) from exc
+        others = f" ({more(count - 1)} problems)" if count > 1 else ""
+        raise ConfigError(path, _field(first["loc"]), f"{first['msg']}{others}", _FIX) from exc

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from fleetcheck.core.refs import more
 from fleetcheck.reports.doctext import to_plain
 from fleetcheck.reports.escape import one_line, xml_text
 from fleetcheck.reports.writing import atomic_write_bytes
@@ -43,7 +44,7 @@ def _check_name(record: ResultRecord, info: CheckInfo | None) -> str:
 
 def _check_file(info: CheckInfo | None) -> str | None:
     """The check module's path, relative as CI tools resolve it (``checks/test_dns.py``), when the catalog knows it."""
-    value = (info.model_extra or {}).get("file") if info else None
+    value = info.file if info else None
     return xml_text(value) if isinstance(value, str) and value else None
 
 
@@ -66,11 +67,11 @@ def _case(record: ResultRecord, doc: ResultsDocument) -> TestCase:
         body = [f"cluster: {cluster}", message]
         if record.objects:
             listed = "\n".join(f"  - {xml_text(o)}" for o in record.objects[:MAX_OBJECTS])
-            more = len(record.objects) - MAX_OBJECTS
+            hidden = len(record.objects) - MAX_OBJECTS
             body.append(
                 "objects:\n"
                 + listed
-                + (f"\n  ... and {more} more (every object is in results.json)" if more > 0 else "")
+                + (f"\n  ... {more(hidden)} (every object is in results.json)" if hidden > 0 else "")
             )
         if info and info.fix:
             body.append("fix: " + xml_text(to_plain(info.fix)))
@@ -102,7 +103,7 @@ def _suite(doc: ResultsDocument, cluster: ClusterSummary, records: list[ResultRe
     properties["profile"] = cluster.profile
     properties["score"] = NO_GRADE if cluster.score is None else str(cluster.score)
     properties["grade"] = cluster.grade or NO_GRADE
-    coverage = (cluster.model_extra or {}).get("coverage")
+    coverage = cluster.coverage
     if coverage is not None:
         properties["coverage"] = str(coverage)
     if cluster.server_version:
@@ -112,7 +113,7 @@ def _suite(doc: ResultsDocument, cluster: ClusterSummary, records: list[ResultRe
     # an interrupted run says so in every suite: a CI tool must not read a partial run as the whole fleet
     properties["complete"] = str(doc.complete).lower()
     properties["decided"] = str(doc.decided)
-    run_id = getattr(doc, "run_id", None)
+    run_id = doc.run_id
     if run_id:  # on every suite (the root has no properties in the schema CI tools accept): ties the set together
         properties["run_id"] = str(run_id)
     for name, value in properties.items():

@@ -59,13 +59,13 @@ def _header(doc: ResultsDocument) -> list[str]:
         f"{outcomes.get('fail', 0)} failed · {outcomes.get('error', 0)} could not decide · "
         f"{outcomes.get('waived', 0)} waived · {outcomes.get('pass', 0)} passed · started {markdown_text(doc.started)}",
     ]
-    if getattr(doc, "complete", True) is False:
-        decided = getattr(doc, "decided", 0)
-        planned = getattr(doc, "planned", None)
+    if not doc.complete:
+        decided = doc.decided
+        planned = doc.planned
         of = f" of {planned}" if planned else ""
-        reason = getattr(doc, "incomplete_reason", None) or "interrupted"
+        reason = doc.incomplete_reason or "interrupted"
         lines += ["", f"> **Incomplete run** ({markdown_text(reason)}): only {decided}{of} cases were decided."]
-    run_id = getattr(doc, "run_id", None)
+    run_id = doc.run_id
     if run_id:
         # ours (time + hex), never data; only "-->" could end the comment early, and it cannot occur
         lines += ["", f"<!-- fleetcheck-run-id: {str(run_id).replace('-->', '')} -->"]
@@ -80,7 +80,7 @@ def _cluster_table(doc: ResultsDocument, failed: dict[str, list[ResultRecord]], 
     ]
     for cluster in sorted(doc.clusters, key=lambda c: (c.score if c.score is not None else -1, c.name)):
         by_sev = {sev: sum(1 for r in failed[cluster.name] if r.severity == sev) for sev in SEVERITIES}
-        coverage = (cluster.model_extra or {}).get("coverage")
+        coverage = cluster.coverage
         lines.append(
             f"| {_cell(cluster.name, 120)} | {cluster.grade or NO_GRADE} | "
             f"{cluster.score if cluster.score is not None else 'no data'} | "

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from fleetcheck import __version__
+from fleetcheck.core.version import __version__
 from fleetcheck.errors import ConfigError, FleetcheckError
 from fleetcheck.reports.escape import clean_text
 from fleetcheck.reports.writing import atomic_write_bytes
@@ -73,21 +73,13 @@ def _timestamp(started: str) -> float | None:
 def _waiver_expiries(doc: ResultsDocument) -> list[Sample]:
     """One sample per waiver the run reports (``results.json`` ``waivers``); bounded by the profiles' waivers."""
     samples: list[Sample] = []
-    for waiver in list(getattr(doc, "waivers", None) or [])[:MAX_WAIVERS]:
-        if not isinstance(waiver, dict):
-            continue
+    for waiver in doc.waivers[:MAX_WAIVERS]:
         try:
-            day = date.fromisoformat(str(waiver.get("expires", "")))
+            day = date.fromisoformat(waiver.expires)
         except ValueError:
             continue
         expires = datetime.combine(day, time(23, 59, 59), tzinfo=UTC).timestamp()
-        clusters = waiver.get("clusters")
-        labels = {
-            "profile": str(waiver.get("profile", "")),
-            "code": str(waiver.get("code", "")),
-            "clusters": ",".join(map(str, clusters)) if isinstance(clusters, list) else str(clusters or ""),
-            "status": str(waiver.get("status", "")),
-        }
+        labels = {"profile": waiver.profile, "code": waiver.code, "clusters": waiver.clusters, "status": waiver.status}
         samples.append((labels, expires))
     return samples
 
@@ -105,7 +97,7 @@ def render_metrics(doc: ResultsDocument) -> str:
     for record in doc.results:
         if record.outcome == "fail":
             # findings, as the baseline counts them: each failing object, or 1 for a failure naming none
-            found = max(len(record.objects), int(getattr(record, "objects_total", 0) or 0), 1)
+            found = max(len(record.objects), record.objects_total or 0, 1)
             failures[(record.cluster, record.code, record.severity)] += found
         elif record.outcome == "error":
             errors[record.cluster] += 1
@@ -118,7 +110,7 @@ def render_metrics(doc: ResultsDocument) -> str:
         if cluster.grade is not None:
             grades.append(({"cluster": cluster.name, "grade": cluster.grade}, 1))
         up.append(({"cluster": cluster.name}, 0 if cluster.reachable is False else 1))
-        coverage = (cluster.model_extra or {}).get("coverage")
+        coverage = cluster.coverage
         if isinstance(coverage, int | float):
             coverages.append(({"cluster": cluster.name}, round(coverage / 100, 4)))
     lines = [
@@ -168,7 +160,7 @@ def render_metrics(doc: ResultsDocument) -> str:
             "status is active, expired or stale (matched nothing).",
             expiries,
         )
-    run_id = getattr(doc, "run_id", None)
+    run_id = doc.run_id
     if run_id:  # one series, not a label on every metric: the id changes every run
         lines += _family(
             "fleetcheck_run_info", "The run these metrics come from (value always 1).", [({"run_id": str(run_id)}, 1)]

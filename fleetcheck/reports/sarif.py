@@ -36,7 +36,8 @@ from typing import Any
 
 import orjson
 
-from fleetcheck import __version__
+from fleetcheck.core.refs import more as and_more
+from fleetcheck.core.version import __version__
 from fleetcheck.reports.doctext import to_markdown, to_plain, urls
 from fleetcheck.reports.escape import clean_text, one_line
 from fleetcheck.results import CheckInfo, ResultRecord, ResultsDocument
@@ -70,7 +71,7 @@ def finding_fingerprint(cluster: str, code: str, obj: str) -> str:
 
 
 def _file(info: CheckInfo | None) -> str:
-    value = (info.model_extra or {}).get("file") if info else None
+    value = info.file if info else None
     return value if isinstance(value, str) else ""
 
 
@@ -127,7 +128,7 @@ def _location(cluster: str, obj: str, path: str) -> dict[str, Any]:
 def _findings(record: ResultRecord) -> Iterator[tuple[str, int]]:
     """(object, objects not listed) per result of a record: each listed object, or the cluster itself."""
     objects = [clean_text(o) for o in record.objects[:MAX_OBJECTS]]
-    total = max(len(record.objects), int(getattr(record, "objects_total", 0) or 0))
+    total = max(len(record.objects), record.objects_total or 0)
     if not objects:
         yield "", 0
         return
@@ -141,7 +142,7 @@ def _result(record: ResultRecord, rule_index: int, obj: str, more: int, path: st
     where = f"{cluster} {obj}" if obj else cluster
     text = f"{where}: {message}"
     if more:
-        text += f" (and {more} more objects not listed here; every listed object is in results.json)"
+        text += f" ({and_more(more)} objects not listed here; every listed object is in results.json)"
     result: dict[str, Any] = {
         "ruleId": record.code,
         "ruleIndex": rule_index,
@@ -211,19 +212,17 @@ def sarif_document(doc: ResultsDocument) -> dict[str, Any]:
             }
         )
     invocation: dict[str, Any] = {
-        "executionSuccessful": getattr(doc, "complete", True) is not False,
+        "executionSuccessful": doc.complete,
         "startTimeUtc": doc.started,
         "toolExecutionNotifications": notifications,
     }
     if doc.finished:
         invocation["endTimeUtc"] = doc.finished
     properties: dict[str, Any] = {"profile": doc.profile, "findings_not_listed": cut}
-    run_id = getattr(doc, "run_id", None)
+    run_id = doc.run_id
     if run_id:
         properties["run_id"] = str(run_id)
-    complete = getattr(doc, "complete", None)
-    if complete is not None:
-        properties["complete"] = complete
+    properties["complete"] = doc.complete
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -20,6 +20,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from fleetcheck.core.refs import more
 from fleetcheck.reports.escape import one_line
 from fleetcheck.results import SEVERITIES, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import GRADES, NO_GRADE, fleet_summary, grade_for, is_scored, score_document
@@ -107,18 +108,18 @@ def _worst_first(cluster: ClusterSummary) -> tuple[int, int, str]:
 
 
 def _failures(cluster: ClusterSummary) -> list[int]:
-    failures = (cluster.model_extra or {}).get("failures") or {}
+    failures = cluster.failures
     return [int(failures.get(sev, 0)) for sev in ("critical", "high", "medium", "low")]
 
 
 def _errors(cluster: ClusterSummary) -> int:
-    counts = (cluster.model_extra or {}).get("counts") or {}
+    counts = cluster.counts
     return int(counts.get("error", 0))
 
 
 def profiles_text(clusters: Sequence[ClusterSummary], fallback: str) -> str:
     """``profile prod`` or ``profiles demo-prod (3), demo-dev (1)``: what the clusters really use."""
-    counts = Counter(one_line((c.model_extra or {}).get("profile_name") or c.profile) for c in clusters)
+    counts = Counter(one_line(c.profile_name or c.profile) for c in clusters)
     if not counts:
         return f"profile {one_line(fallback)}"
     if len(counts) == 1:
@@ -206,7 +207,7 @@ def render_summary(doc: ResultsDocument, *, color: bool, width: int, max_cluster
     ordered = sorted(doc.clusters, key=_worst_first)
     parts.append(_summary_table(ordered[:max_clusters], factors, color))
     if len(ordered) > max_clusters:
-        parts.append(Text(f"... and {len(ordered) - max_clusters} more clusters (all in scorecard.html)"))
+        parts.append(Text(f"... {more(len(ordered) - max_clusters)} clusters (all in scorecard.html)"))
     if factors:
         legend = ", ".join(f"{FACTOR_ABBREVIATIONS[f]} {f}" for f in factors)
         parts += [Text(""), Text(f"factors: {legend}; - no data; c/h/m/l failed critical/high/medium/low")]
@@ -247,7 +248,7 @@ def render_findings(doc: ResultsDocument, *, color: bool, width: int) -> str | N
     Failures first (most severe first, a check's clusters together), then
     the cases that could not be decided. None when there is nothing to show.
     """
-    order = {name: i for i, name in enumerate(getattr(doc, "fleet_order", None) or [])}
+    order = {name: i for i, name in enumerate(doc.fleet_order)}
     shown = sorted((r for r in doc.results if r.outcome in ("fail", "error")), key=lambda r: _finding_order(r, order))
     if not shown:
         return None

@@ -10,42 +10,56 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from fleetcheck.errors import FleetcheckError
-from fleetcheck.kinds import ResourceRef, parse_kind
+from fleetcheck.core.kinds import ResourceRef, parse_kind
+from fleetcheck.core.prometheus_text import MetricSample
+from fleetcheck.errors import FleetcheckError, KindUnavailable
 from fleetcheck.state.projection import project_items
 
 __all__ = [
     "ClusterState",
     "ClusterUnreachable",
     "KindList",
+    "KindReleased",
     "KindUnavailable",
+    "MetricsUnavailable",
     "ServerVersion",
+    "ServingCertificate",
 ]
 
 Obj = dict[str, Any]
+#: metric family name -> its samples (what :meth:`ClusterState.metric_samples` returns)
+MetricFamilies = dict[str, list[MetricSample]]
 
 
-class KindUnavailable(FleetcheckError):
-    """A kind could not be read: forbidden, unauthorized, timeout, server error.
+class KindReleased(FleetcheckError):
+    """A kind read after the run let go of the cluster's objects (its checks and facts were done).
 
-    Checks that need the kind become ``error`` with this message; it names
-    the verb and resource so the reader can fix the scan's RBAC.
+    An error, never an empty list: a reader this late is a bug in the order of the run, not a cluster
+    with no objects (re-listing would send the requests a second time).
     """
-
-    def __init__(self, cluster: str, ref: ResourceRef, reason: str, status: int | None = None) -> None:
-        self.cluster = cluster
-        self.ref = ref
-        self.reason = reason
-        self.status = status
-        super().__init__(f"cannot list {ref.spec} on {cluster}: {reason}")
 
 
 class ClusterUnreachable(KindUnavailable):
     """The API server itself could not be reached (refused, TLS, DNS, timeout)."""
+
+
+class MetricsUnavailable(FleetcheckError):
+    """The API server's ``/metrics`` could not be read: forbidden, not served, too large, or no API server.
+
+    Not a kind (``/metrics`` is a nonResourceURL), so not a :class:`KindUnavailable`; a check that
+    needs it becomes ``error`` with this message, which names what to grant.
+    """
+
+    def __init__(self, cluster: str, reason: str, status: int | None = None) -> None:
+        self.cluster = cluster
+        self.reason = reason
+        self.status = status
+        super().__init__(f"cannot read /metrics of {cluster}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,15 @@ class ServerVersion:
     def minor_version(self) -> str:
         """``1.31``."""
         return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True)
+class ServingCertificate:
+    """The API server's serving certificate as the scan's TLS handshake saw it: who it names, when it ends."""
+
+    subject: str
+    issuer: str
+    not_after: datetime
 
 
 @dataclass
@@ -119,6 +142,7 @@ class ClusterState(ABC):
         self._cache: dict[str, KindList | KindUnavailable] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._released = False
 
     # -- what subclasses provide -------------------------------------------------
     @abstractmethod
@@ -140,6 +164,8 @@ class ClusterState(ABC):
         """The cached :class:`KindList` for ``kind``, fetching it on first use."""
         ref = parse_kind(kind)
         with self._guard:
+            if self._released:
+                raise KindReleased(f"{ref.spec} of {self.name} was released: the cluster's checks and facts are done")
             lock = self._locks.setdefault(ref.key, threading.Lock())
         with lock:
             cached = self._cache.get(ref.key)
@@ -168,9 +194,31 @@ class ClusterState(ABC):
         """The server's clock when ``kind`` was read (falls back to :attr:`server_time`)."""
         return self.fetch(kind).read_at or self.server_time
 
+    @property
+    def serving_certificate(self) -> ServingCertificate | None:
+        """The API server's serving certificate, as its TLS handshake with the scan presented it.
+
+        ``None`` when none was seen: a snapshot holds no handshake, a plain ``http://`` server has none,
+        and a live state sees one only once a request went through. Readers say which, never "none".
+        """
+        return None
+
+    def metric_samples(self, names: Collection[str]) -> MetricFamilies:
+        """The samples of the metric families ``names`` from the API server's ``/metrics`` (empty: absent).
+
+        Only a live API server has ``/metrics``; the default raises :class:`MetricsUnavailable`.
+        """
+        raise MetricsUnavailable(self.name, "only a live API server serves /metrics (this source has none)")
+
     def fetched_kinds(self) -> dict[str, KindList | KindUnavailable]:
         """What has been fetched so far (for snapshots and diagnostics)."""
         return dict(self._cache)
+
+    def release(self) -> None:
+        """Let go of every listed object; a later :meth:`fetch` raises :class:`KindReleased`."""
+        with self._guard:
+            self._released = True
+            self._cache.clear()
 
     def close(self) -> None:  # noqa: B027 - optional hook, most states hold nothing
         """Release connections; the default holds none."""

@@ -18,8 +18,10 @@ echoes the bearer token in its 401 has it removed.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -27,15 +29,25 @@ from typing import Any
 
 import orjson
 import urllib3
+from cryptography import x509
 from kubernetes import client as k8s_client
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 
+from fleetcheck.core.kinds import ResourceRef, is_builtin
+from fleetcheck.core.prometheus_text import MetricSample, parse_samples
 from fleetcheck.errors import ConfigError
-from fleetcheck.kinds import ResourceRef, is_builtin
 from fleetcheck.redact import install_redaction, redact
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
-from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, KindUnavailable, ServerVersion
+from fleetcheck.state.base import (
+    ClusterState,
+    ClusterUnreachable,
+    KindList,
+    KindUnavailable,
+    MetricsUnavailable,
+    ServerVersion,
+    ServingCertificate,
+)
 from fleetcheck.state.projection import project_items
 from fleetcheck.state.user_credentials import DEFAULT_EXEC_TIMEOUT, prepare_context
 
@@ -64,6 +76,8 @@ class LiveOptions:
     cluster_budget: float | None = 120.0
     #: seconds a kubeconfig exec credential plugin may take (``--exec-timeout``)
     exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    #: bytes of ``/metrics`` read at most (a big cluster's API server serves 10-30 MB; more is not read)
+    metrics_max_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass
@@ -82,6 +96,56 @@ def _parse_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _peer_der(raw: Any) -> bytes | None:
+    """The DER certificate the server presented on the connection ``raw`` arrived on (None: not TLS).
+
+    Read from the live urllib3 connection before the body is read (which hands the connection back to
+    the pool): no second handshake, no extra request.
+    """
+    connection = getattr(getattr(raw, "response", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    try:
+        return sock.getpeercert(binary_form=True)
+    except (ValueError, OSError):  # closed, or the handshake is not done
+        return None
+
+
+#: a served certificate larger than this is not parsed (real ones are 1-2 KiB)
+_MAX_DER_BYTES = 64 * 1024
+
+
+def _serving_certificate(der: bytes) -> ServingCertificate | None:
+    """Subject, issuer and expiry of the DER certificate a server presented (None when it is not one)."""
+    if not der or len(der) > _MAX_DER_BYTES:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    return ServingCertificate(
+        redact(cert.subject.rfc4514_string()[:300]),
+        redact(cert.issuer.rfc4514_string()[:300]),
+        cert.not_valid_after_utc.astimezone(UTC),
+    )
+
+
+def _read_bounded(raw: Any, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of the body; None (connection closed, never pooled) when it is longer."""
+    response = raw.response
+    data = response.read(max_bytes + 1) or b""
+    if len(data) > max_bytes:
+        response.close()
+        return None
+    response.release_conn()
+    return bytes(data)
+
+
+_METRICS_REF = ResourceRef("", "v1", "metrics", "Metrics", False)
+_METRICS_ACCEPT = "text/plain;version=0.0.4"
 
 
 def _status_message(data: bytes) -> str:
@@ -148,9 +212,24 @@ class LiveClusterState(ClusterState):
         #: wall seconds spent in requests to this cluster (retries and back-off included)
         self.request_seconds = 0.0
         self._meter_lock = threading.Lock()
+        #: the server certificate of the first TLS connection (DER), and its parse
+        self._peer_certificate: bytes | None = None
+        self._serving_certificate: ServingCertificate | None = None
+        #: metric families read from /metrics, by name (each family read once), or why /metrics is unreadable
+        self._metrics: dict[str, list[MetricSample]] = {}
+        self._metrics_error: MetricsUnavailable | None = None
+        self._metrics_lock = threading.Lock()
 
     # -- HTTP -----------------------------------------------------------------------
-    def _get(self, path: str, query: list[tuple[str, Any]] | None, ref: ResourceRef) -> _Response:
+    def _get(
+        self,
+        path: str,
+        query: list[tuple[str, Any]] | None,
+        ref: ResourceRef,
+        *,
+        accept: str = "application/json",
+        max_bytes: int | None = None,
+    ) -> _Response:
         """One GET with timeouts, bounded retries and errors turned into :class:`KindUnavailable`.
 
         The seconds it takes are added to :attr:`request_seconds`, which the check budgets
@@ -158,12 +237,14 @@ class LiveClusterState(ClusterState):
         """
         started = time.monotonic()
         try:
-            return self._get_metered(path, query, ref)
+            return self._get_metered(path, query, ref, accept, max_bytes)
         finally:
             with self._meter_lock:
                 self.request_seconds += time.monotonic() - started
 
-    def _get_metered(self, path: str, query: list[tuple[str, Any]] | None, ref: ResourceRef) -> _Response:
+    def _get_metered(
+        self, path: str, query: list[tuple[str, Any]] | None, ref: ResourceRef, accept: str, max_bytes: int | None
+    ) -> _Response:
         if self._unreachable is not None:
             raise ClusterUnreachable(self.name, ref, self._unreachable.reason)
         opts = self.options
@@ -183,7 +264,7 @@ class LiveClusterState(ClusterState):
                 "GET",
                 path,
                 query_params=query or [],
-                header_params={"Accept": "application/json"},
+                header_params={"Accept": accept},
                 auth_settings=["BearerToken"],
             )
             self.request_count += 1
@@ -191,7 +272,15 @@ class LiveClusterState(ClusterState):
                 raw = self._api.call_api(
                     method, url, header_params=headers, _request_timeout=(opts.connect_timeout, read_timeout)
                 )
-                data = raw.read() or b""
+                if self._peer_certificate is None and not self.plaintext:
+                    self._peer_certificate = _peer_der(raw)
+                if max_bytes is None:
+                    data = raw.read() or b""
+                else:
+                    bounded = _read_bounded(raw, max_bytes)
+                    if bounded is None:
+                        raise KindUnavailable(self.name, ref, f"the response is larger than {max_bytes:,} bytes")
+                    data = bounded
             except k8s_client.ApiException as exc:  # TLS failures arrive as status 0
                 text = str(exc.reason)
                 reason = "TLS verification failed" if "SSL" in text else redact((text.splitlines() or [""])[0])
@@ -374,6 +463,53 @@ class LiveClusterState(ClusterState):
             return datetime.now(UTC)
         date, arrived = self._latest_date
         return date + timedelta(seconds=time.monotonic() - arrived)
+
+    @property
+    def serving_certificate(self) -> ServingCertificate | None:
+        """The certificate the API server presented to the scan (after the first request; None before)."""
+        if self._serving_certificate is None and self._peer_certificate is not None:
+            self._serving_certificate = _serving_certificate(self._peer_certificate)
+        return self._serving_certificate
+
+    def metric_samples(self, names: Collection[str]) -> dict[str, list[MetricSample]]:
+        """The families ``names`` from ``/metrics``, one GET for the families not read yet (bounded)."""
+        wanted = frozenset(names)
+        with self._metrics_lock:
+            if self._metrics_error is not None:
+                raise self._metrics_error
+            missing = wanted - self._metrics.keys()
+            if missing:
+                try:
+                    data = self._read_metrics()
+                except MetricsUnavailable as exc:
+                    self._metrics_error = exc
+                    raise
+                self._metrics.update(parse_samples(data, missing).samples)
+            return {name: self._metrics[name] for name in wanted}
+
+    def _read_metrics(self) -> bytes:
+        """``GET /metrics`` (a nonResourceURL), at most :attr:`LiveOptions.metrics_max_bytes`."""
+        limit = self.options.metrics_max_bytes
+        try:
+            response = self._get("/metrics", None, _METRICS_REF, accept=_METRICS_ACCEPT, max_bytes=limit)
+        except KindUnavailable as exc:
+            raise MetricsUnavailable(self.name, exc.reason, exc.status) from None
+        status = response.status
+        if 200 <= status < 300:
+            return response.data
+        detail = _status_message(response.data)
+        if status == 403:
+            reason = (
+                "403 Forbidden: the scan's RBAC lacks 'get' on the nonResourceURL /metrics (optional: grant it with "
+                "deploy/kubernetes/optional/metrics/metrics-reader.yaml, see docs/security.md)"
+            )
+        elif status == 401:
+            reason = "401 Unauthorized: the credentials were rejected"
+        elif status == 404:
+            reason = "404: the API server does not serve /metrics"
+        else:
+            reason = f"HTTP {status} from the API server"
+        raise MetricsUnavailable(self.name, f"{reason}: {detail}" if detail else reason, status)
 
     def close(self) -> None:
         """Close the connection pool, then the memory files holding a plugin's client key."""

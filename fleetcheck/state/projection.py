@@ -8,16 +8,16 @@ only what checks read:
 - every kind: ``metadata.managedFields`` entries keep ``manager``,
   ``operation``, ``apiVersion``, ``subresource`` and ``time`` and lose
   ``fieldsV1`` (the bulk; no check reads it). FC-GITOPS-001 reads the
-  managers (:mod:`fleetcheck.ownership`).
+  managers (:mod:`fleetcheck.facts.ownership`).
 - Pods (:data:`POD_FIELDS`): ``apiVersion``, ``kind``, all of
   ``metadata`` (as above), ``spec.nodeName``, the ``name``, ``image``,
   ``command``, ``args`` and ``volumeMounts`` of containers, init and
   ephemeral containers, the ``name``, ``persistentVolumeClaim`` and
   ``hostPath`` of volumes, and ``status.phase``. Who reads them: the image checks (containers' images,
-  owner references; :mod:`fleetcheck.workloads`), FC-GITOPS-001 (labels,
-  annotations, owners, managers; :mod:`fleetcheck.ownership`), the OIDC
+  owner references; :mod:`fleetcheck.facts.workloads`), FC-GITOPS-001 (labels,
+  annotations, owners, managers; :mod:`fleetcheck.facts.ownership`), the OIDC
   checks (the kube-apiserver static pod's command, args and node;
-  :mod:`fleetcheck.apiserver`), FC-PV-001 (file-system backup
+  :mod:`fleetcheck.facts.apiserver`), FC-PV-001 (file-system backup
   annotations and PVC volumes), FC-PV-002 (hostPath volumes and their
   mounts) and FC-COST-001 (namespace and phase).
 
@@ -139,7 +139,7 @@ def project(obj: Obj, fields: Fields | None) -> Obj:
 
 
 def project_items(key: str, items: list[Obj]) -> list[Obj]:
-    """The projection of one kind's items (``key`` as :attr:`fleetcheck.kinds.ResourceRef.key`)."""
+    """The projection of one kind's items (``key`` as :attr:`fleetcheck.core.kinds.ResourceRef.key`)."""
     fields = _BY_KEY.get(key)
     if fields is None:
         # only managedFields to trim: leave objects without them untouched (no copy)

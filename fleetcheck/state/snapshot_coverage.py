@@ -21,16 +21,16 @@ folder's layout and its records add to that:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from fleetcheck.kinds import canonical_key, parse_kind
+from fleetcheck.core.kinds import kind_key
+from fleetcheck.core.refs import name_list
 from fleetcheck.state.snapshot_model import Snapshot
 
-__all__ = ["CLUSTER_INFO_DUMP_KINDS", "apply_declared_kinds", "apply_layout", "kind_key"]
+__all__ = ["CLUSTER_INFO_DUMP_KINDS", "apply_declared_kinds", "apply_layout"]
 
 #: what ``kubectl cluster-info dump`` lists: nodes, then per namespace these seven (by snapshot key)
 CLUSTER_INFO_DUMP_NAMESPACED = (
@@ -46,27 +46,9 @@ CLUSTER_INFO_DUMP_KINDS = ("nodes", *CLUSTER_INFO_DUMP_NAMESPACED)
 _DUMP_FILES = {"events", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "pods"}
 _DUMP_SUFFIXES = (".json", ".yaml", ".txt")
 
-#: a resource name as kubectl takes it: ``pods``, ``daemonsets.apps``, ``schedules.velero.io``
-_RESOURCE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9][a-z0-9.-]{0,252})?$")
 _MAX_QUERY_LOG_BYTES = 64 * 1024 * 1024
 _MAX_QUERIES = 1_000_000
 _MAX_REASON_CHARS = 300
-
-
-def kind_key(spec: str) -> str:
-    """The snapshot key (``ResourceRef.key``) of a kind as ``cluster.yaml`` or sonobuoy spell it.
-
-    Raises ``ValueError`` when ``spec`` names no resource.
-    """
-    try:
-        ref = parse_kind(spec.strip().lower())
-    except ValueError:
-        text = spec.strip().lower()
-        if not _RESOURCE_KEY.match(text):
-            raise
-        plural, _, group = text.partition(".")
-        return canonical_key(group, plural)
-    return canonical_key(ref.group, ref.plural)
 
 
 def _dumped_namespaces(root: Path) -> list[str] | None:
@@ -143,7 +125,7 @@ def apply_layout(snap: Snapshot, root: Path) -> None:
     snap.layout = "cluster-info dump"
     for key in CLUSTER_INFO_DUMP_KINDS:
         snap.held.setdefault(key, True)
-    shown = ", ".join(namespaces[:10]) + (f" and {len(namespaces) - 10} more" if len(namespaces) > 10 else "")
+    shown = name_list(namespaces, 10, sort=False)
     snap.notes.append(
         f"a kubectl cluster-info dump: it holds nodes and, for the namespaces it dumped ({shown}) only, "
         "events, replicationcontrollers, services, daemonsets, deployments, replicasets and pods"
@@ -161,6 +143,5 @@ def apply_declared_kinds(snap: Snapshot, kinds: list[str], unreadable: dict[str,
             snap.notes.append(f"{key} has a file but cluster.yaml says it could not be read: the file is ignored")
     snap.partial = partial
     if unreadable:
-        names = sorted(unreadable)
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = name_list(unreadable, 10)
         snap.notes.append(f"an incomplete capture: not read: {shown}")

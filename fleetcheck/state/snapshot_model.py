@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fleetcheck.kinds import ResourceRef
+from fleetcheck.core.kinds import ResourceRef
 
 __all__ = ["Snapshot"]
 

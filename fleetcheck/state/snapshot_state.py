@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fleetcheck.kinds import ResourceRef, canonical_key, is_builtin
+from fleetcheck.core.kinds import ResourceRef, canonical_key, is_builtin
 from fleetcheck.state.base import ClusterState, KindList, KindUnavailable, ServerVersion
 from fleetcheck.state.snapshot_model import Snapshot
 

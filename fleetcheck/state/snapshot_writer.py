@@ -20,9 +20,8 @@ from pathlib import Path
 import orjson
 import yaml
 
-from fleetcheck.catalog import load_catalog
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.errors import ConfigError
-from fleetcheck.kinds import parse_kind
 from fleetcheck.redact import redact
 from fleetcheck.registry.kubeconfig import default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.state.base import ClusterState, KindUnavailable
@@ -103,12 +102,18 @@ def write_snapshot(
 def write_live_snapshot(
     context: str,
     out: Path,
+    kinds: list[str],
     *,
     kubeconfig: list[Path] | None = None,
     name: str | None = None,
     allow_partial: bool = False,
 ) -> Capture:
-    """Snapshot the cluster behind ``context``: every kind the built-in checks read."""
+    """Snapshot the cluster behind ``context``: every kind in ``kinds``.
+
+    The caller says which kinds (the CLI passes what the catalog's checks
+    read, ``load_catalog().kinds_read()``): the state layer does not know
+    the checks.
+    """
     from fleetcheck.state.live import LiveClusterState
 
     merged = merge_kubeconfigs(kubeconfig or default_kubeconfig_paths())
@@ -121,8 +126,6 @@ def write_live_snapshot(
         )
     state = LiveClusterState(name or context, merged, context)
     try:
-        return write_snapshot(
-            state, out, load_catalog().kinds_read(), name=name or context, allow_partial=allow_partial
-        )
+        return write_snapshot(state, out, kinds, name=name or context, allow_partial=allow_partial)
     finally:
         state.close()

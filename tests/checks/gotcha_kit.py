@@ -197,7 +197,7 @@ def apiservice(
 
 
 def _key(obj: Obj) -> str:
-    from fleetcheck.kinds import ref_for_object
+    from fleetcheck.core.kinds import ref_for_object
 
     return ref_for_object(obj["apiVersion"], obj["kind"]).key
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 import yaml
 
+from fleetcheck.core.kinds import ref_for_object
 from fleetcheck.demo import (
     PLANTINGS,
     ClusterSpec,
@@ -24,7 +25,6 @@ from fleetcheck.demo import (
     profile_standards,
 )
 from fleetcheck.demo.planted import object_ref
-from fleetcheck.kinds import ref_for_object
 from fleetcheck.registry.profile import Profile
 
 from .conftest import Fleet, load_snapshot
@@ -118,7 +118,10 @@ def test_cluster_yaml(small_demo: Fleet) -> None:
         assert list(meta) == ["name", "captured", "serverVersion", "labels"]
         assert meta["name"] == snap.path.name
         assert meta["captured"] == "2026-11-24T10:00:00Z"
-        assert re.match(r"^v1\.\d+\.\d+$", meta["serverVersion"])
+        # kubeadm's plain version, or the provider's build of it (EKS ``-eks-<hash>``, k3s ``+k3s1``)
+        assert re.match(r"^v1\.\d+\.\d+(-eks-[0-9a-f]{7}|\+k3s1)?$", meta["serverVersion"])
+        assert ("-eks-" in meta["serverVersion"]) == (meta["labels"]["provider"] == "eks")
+        assert ("+k3s" in meta["serverVersion"]) == (meta["labels"]["provider"] == "k3s")
         assert all(isinstance(v, str) for v in meta["labels"].values())
         if "expires" in meta["labels"]:
             assert re.match(r"^\d{4}-\d\d-\d\d$", meta["labels"]["expires"])
@@ -151,6 +154,9 @@ def test_small_demo_sizes(small_demo: Fleet) -> None:
         "canary-eu-west": (3, 60, 14),
         "dev": (5, 100, 14),
         "edge-001": (1, 10, 6),
+        "prod-eks-us-east": (6, 150, 16),
+        "dev-eks-eu-west": (5, 100, 14),
+        "edge-k3s-002": (1, 40, 9),
     }
     got = {
         name: (len(s.items("nodes")), len(s.items("pods")), len(s.items("namespaces")))
@@ -170,6 +176,9 @@ def test_full_demo_sizes_and_time(full_demo: Fleet) -> None:
         "canary-eu-west": (3, 60, 14),
         "dev": (5, 100, 14),
         "edge-001": (1, 10, 6),
+        "prod-eks-us-east": (6, 150, 16),
+        "dev-eks-eu-west": (5, 100, 14),
+        "edge-k3s-002": (1, 40, 9),
     }
     total = sum(f.stat().st_size for f in full_demo.root.rglob("*") if f.is_file())
     print(f"demo fleet: {full_demo.seconds:.2f} s, {total / 1e6:.1f} MB")
@@ -223,6 +232,14 @@ def test_demo_plants_every_required_code(small_demo: Fleet) -> None:
         "FC-PV-001",
         "FC-TIER-001",
         "FC-TIER-003",
+        # issue 15: the managed and distro clusters
+        "FC-TIER-002",
+        "FC-ADDON-003",
+        "FC-NODE-004",
+        # issue 16: cert-manager, etcd from /metrics, the provider's support calendar
+        "FC-CERT-002",
+        "FC-ETCD-001",
+        "FC-SUP-002",
     }
     assert required <= {p.code for p in small_demo.plants}
 
@@ -243,6 +260,34 @@ def test_fleet_standard_is_a_valid_profile_block() -> None:
         "eu-west": ["registry.eu-west.example.com"],
         "us-east": ["registry.us-east.example.com"],
     }
+
+
+def test_fleet_standard_of_a_provider_profile() -> None:
+    spec = demo_fleet_spec()
+    eks = Profile(name="eks", standards=profile_standards(spec, "eks"), registries=profile_registries(spec, "eks"))
+    assert eks.standards.cni == "aws-vpc-cni" and eks.standards.cni_version == "1.20"
+    assert eks.standards.dns_upstreams == list(spec.dns_upstreams)  # the fleet's promise holds on EKS too
+    assert eks.registries["us-east"] == [
+        "registry.us-east.example.com",
+        "602401143452.dkr.ecr.us-east-1.amazonaws.com",
+    ]
+    k3s = Profile(name="k3s", standards=profile_standards(spec, "k3s"), registries=profile_registries(spec, "k3s"))
+    # k3s's flannel is built into its binary: no version to declare, and no registry beyond the mirror
+    assert k3s.standards.cni == "flannel" and k3s.standards.cni_version is None
+    assert k3s.registries["eu-west"] == ["registry.eu-west.example.com"]
+
+
+def test_a_provider_cluster_takes_no_cni() -> None:
+    with pytest.raises(ValueError, match="runs its provider's CNI"):
+        FleetSpec(clusters=(ClusterSpec(name="e", size="prod", provider="eks", cni="calico"),))
+
+
+def test_tier_002_on_a_provider_cluster_needs_no_canary_of_its_profile() -> None:
+    eks = ClusterSpec(name="e", size="prod", provider="eks", nodes=3, pods=80, plants=("FC-TIER-002",))
+    # a kubeadm canary does not guard the EKS profile: the plant is valid beside it
+    FleetSpec(clusters=(eks, ClusterSpec(name="c", size="canary")))
+    with pytest.raises(ValueError, match=r"FC-TIER-002 .*\(demo-prod-eks\)"):
+        FleetSpec(clusters=(eks, ClusterSpec(name="c", size="canary", provider="eks")))
 
 
 def test_unknown_plant_is_rejected() -> None:

@@ -20,9 +20,13 @@ import orjson
 import pytest
 
 from fleetcheck.demo import Plant, bench_fleet_spec
+from fleetcheck.demo.apiserver_metrics import ETCD_DEFAULT_QUOTA, METRICS_FILE
+from fleetcheck.demo.generate import demo_profile
 from fleetcheck.demo.planted import object_ref
+from fleetcheck.demo.providers import AWS_VPC_CNI_VERSION, PROVIDER_CNI, ecr_registry
 from fleetcheck.demo.quotas import parse_cpu, parse_memory
 from fleetcheck.demo.storage import REPLICATED_STORAGE_CLASSES
+from fleetcheck.reference_data import support_calendar
 
 from .conftest import Fleet, Snap, make_fleet, parse_time
 
@@ -31,7 +35,7 @@ Found = set[tuple[str, str]]
 Oracle = Callable[[dict[str, Snap]], Found]
 
 METRICS_URL = "https://metrics.example.com/api/v1/write"
-PLATFORM_NAMESPACES = {"velero", "logging", "monitoring", "default"}
+PLATFORM_NAMESPACES = {"velero", "logging", "monitoring", "cert-manager", "default"}
 ORACLES: dict[str, Oracle] = {}
 
 
@@ -49,6 +53,18 @@ def majority(values: Iterable[Any]) -> Any:
 
 def system_namespace(name: str) -> bool:
     return name.startswith("kube-")
+
+
+def provider(snap: Snap) -> str:
+    return snap.labels.get("provider", "kubeadm")
+
+
+def profiles(fleet: dict[str, Snap]) -> dict[str, list[Snap]]:
+    """The clusters per demo profile: fleet comparisons stay inside one (the demo's fleet file groups them so)."""
+    grouped: dict[str, list[Snap]] = {}
+    for snap in fleet.values():
+        grouped.setdefault(demo_profile(snap.labels), []).append(snap)
+    return grouped
 
 
 def flag(snap: Snap, obj: Obj | str) -> tuple[str, str]:
@@ -167,7 +183,7 @@ def other_domain(fleet: dict[str, Snap]) -> Found:
 def one_coredns(fleet: dict[str, Snap]) -> Found:
     found = set()
     for snap in fleet.values():
-        if snap.labels.get("tier") != "prod":
+        if snap.labels.get("tier") != "prod" or snap.labels.get("env") == "edge":  # the edge profile ignores it
             continue
         deployment = next(d for d in snap.items("deployments.apps") if d["metadata"]["name"] == "coredns")
         if deployment["status"].get("readyReplicas", 0) < 2:
@@ -199,7 +215,12 @@ def docker_hub(fleet: dict[str, Snap]) -> Found:
 
 @oracle("FC-IMG-002")
 def foreign_registry(fleet: dict[str, Snap]) -> Found:
-    return pods_with(fleet, lambda snap, image: registry(image) != f"registry.{snap.labels['region']}.example.com")
+    def allowed(snap: Snap) -> set[str]:
+        region = snap.labels["region"]
+        # EKS add-ons can only come from the region's EKS ECR registry
+        return {f"registry.{region}.example.com", *([ecr_registry(region)] if provider(snap) == "eks" else [])}
+
+    return pods_with(fleet, lambda snap, image: registry(image) not in allowed(snap))
 
 
 @oracle("FC-IMG-003")
@@ -214,31 +235,51 @@ def unpinned(fleet: dict[str, Snap]) -> Found:
 
 
 # -- boring ----------------------------------------------------------------------------------------
-CNI_NAMES = {"calico-node": "calico", "cilium": "cilium"}
+CNI_NAMES = {"calico-node": "calico", "cilium": "cilium", "aws-node": "aws-vpc-cni"}
 
 
 def cni(snap: Snap) -> tuple[str, Obj]:
-    daemonset = next(d for d in snap.items("daemonsets.apps") if d["metadata"]["name"] in CNI_NAMES)
-    return CNI_NAMES[daemonset["metadata"]["name"]], daemonset
+    """The CNI and the object that shows it: its DaemonSet, or (k3s) the node flannel inside k3s annotates."""
+    daemonset = next((d for d in snap.items("daemonsets.apps") if d["metadata"]["name"] in CNI_NAMES), None)
+    if daemonset is not None:
+        return CNI_NAMES[daemonset["metadata"]["name"]], daemonset
+    node = snap.items("nodes")[0]
+    assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "k3s", snap.name
+    assert "flannel.alpha.coreos.com/backend-type" in node["metadata"]["annotations"], snap.name
+    return "flannel", node
 
 
-def cni_minor(daemonset: Obj) -> int:
-    image = daemonset["spec"]["template"]["spec"]["containers"][0]["image"]
+def cni_minor(shown: Obj) -> int | None:
+    """The CNI's minor from its image tag (``v1.20.4-eksbuild.1`` -> 20); None for flannel inside k3s."""
+    if shown["kind"] != "DaemonSet":
+        return None
+    image = shown["spec"]["template"]["spec"]["containers"][0]["image"]
     return int(image.rsplit(":", 1)[1].lstrip("v").split(".")[1])
+
+
+def kubeadm(fleet: dict[str, Snap]) -> list[Snap]:
+    return [s for s in fleet.values() if provider(s) == "kubeadm"]
 
 
 @oracle("FC-CNI-002")
 def other_cni(fleet: dict[str, Snap]) -> Found:
-    standard = majority(cni(s)[0] for s in fleet.values())
-    return {flag(s, cni(s)[1]) for s in fleet.values() if cni(s)[0] != standard}
+    # the kubeadm clusters follow the majority; a provider's clusters the CNI the fleet declares for it
+    standard = majority(cni(s)[0] for s in kubeadm(fleet))
+    return {flag(s, cni(s)[1]) for s in fleet.values() if cni(s)[0] != PROVIDER_CNI.get(provider(s), standard)}
 
 
 @oracle("FC-CNI-003")
 def cni_behind(fleet: dict[str, Snap]) -> Found:
-    standard = majority(cni(s)[0] for s in fleet.values())
-    same = [s for s in fleet.values() if cni(s)[0] == standard]
+    standard = majority(cni(s)[0] for s in kubeadm(fleet))
+    same = [s for s in kubeadm(fleet) if cni(s)[0] == standard]
     minor = majority(cni_minor(cni(s)[1]) for s in same)
-    return {flag(s, cni(s)[1]) for s in same if abs(cni_minor(cni(s)[1]) - minor) > 1}
+    found = {flag(s, cni(s)[1]) for s in same if abs((cni_minor(cni(s)[1]) or 0) - (minor or 0)) > 1}
+    declared = int(AWS_VPC_CNI_VERSION.split(".")[1])
+    for snap in fleet.values():
+        shown_minor = cni_minor(cni(snap)[1])
+        if provider(snap) == "eks" and shown_minor is not None and abs(shown_minor - declared) > 1:
+            found.add(flag(snap, cni(snap)[1]))
+    return found
 
 
 def k8s_minor(snap: Snap) -> int:
@@ -468,21 +509,28 @@ def tierless(fleet: dict[str, Snap]) -> Found:
 
 @oracle("FC-TIER-002")
 def unguarded(fleet: dict[str, Snap]) -> Found:
-    guarded = any(s.labels.get("tier") in ("canary", "staging") for s in fleet.values())
-    return set() if guarded else {flag(s, "") for s in fleet.values() if s.labels.get("tier") == "prod"}
+    found = set()
+    for members in profiles(fleet).values():
+        if not any(s.labels.get("tier") in ("canary", "staging") for s in members):
+            found |= {flag(s, "") for s in members if s.labels.get("tier") == "prod"}
+    return found
 
 
 @oracle("FC-TIER-003")
 def old_canary(fleet: dict[str, Snap]) -> Found:
-    prods = [s for s in fleet.values() if s.labels.get("tier") == "prod"]
     found = set()
     for snap in fleet.values():
+        prods = [
+            s
+            for s in fleet.values()
+            if s.labels.get("tier") == "prod" and demo_profile(s.labels) == demo_profile(snap.labels)
+        ]
         if snap.labels.get("tier") != "canary" or not prods:
             continue
         behind_k8s = k8s_minor(snap) < min(k8s_minor(p) for p in prods)
         kind, daemonset = cni(snap)
         same_cni = [cni(p)[1] for p in prods if cni(p)[0] == kind]
-        behind_cni = bool(same_cni) and cni_minor(daemonset) < min(cni_minor(d) for d in same_cni)
+        behind_cni = bool(same_cni) and (cni_minor(daemonset) or 0) < min(cni_minor(d) or 0 for d in same_cni)
         if behind_k8s or behind_cni:
             found.add(flag(snap, ""))
     return found
@@ -534,6 +582,51 @@ def unreplicated(fleet: dict[str, Snap]) -> Found:
         for c in s.items("persistentvolumeclaims")
         if c["spec"]["storageClassName"] not in REPLICATED_STORAGE_CLASSES
     }
+
+
+# -- issue 16: cert-manager, etcd, provider support -------------------------------------------------
+@oracle("FC-CERT-002")
+def certificate_not_renewed(fleet: dict[str, Snap]) -> Found:
+    found = set()
+    for snap in fleet.values():
+        for cert in snap.items("certificates.cert-manager.io"):
+            ready = [c for c in cert["status"]["conditions"] if c["type"] == "Ready"]
+            left = parse_time(cert["status"]["notAfter"]) - snap.captured
+            if not ready or ready[0]["status"] != "True" or left <= timedelta(days=14):
+                found.add(flag(snap, cert))
+    return found
+
+
+def etcd_size(snap: Snap) -> float | None:
+    """The ``apiserver_storage_size_bytes`` sample of the folder's ``metrics.txt`` (None: no file or no sample)."""
+    path = snap.path / METRICS_FILE
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("apiserver_storage_size_bytes{"):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+@oracle("FC-ETCD-001")
+def etcd_nearly_full(fleet: dict[str, Snap]) -> Found:
+    found = set()
+    for snap in fleet.values():
+        size = etcd_size(snap)
+        if provider(snap) != "eks" and size is not None and size >= 0.8 * ETCD_DEFAULT_QUOTA:
+            found.add(flag(snap, ""))
+    return found
+
+
+@oracle("FC-SUP-002")
+def past_provider_support(fleet: dict[str, Snap]) -> Found:
+    eks = support_calendar().calendars["eks"].entries
+    found = set()
+    for snap in fleet.values():
+        minor = ".".join(snap.meta["serverVersion"].lstrip("v").split(".")[:2])
+        if provider(snap) == "eks" and snap.captured.date() > eks[minor].standard_end:
+            found.add(flag(snap, ""))
+    return found
 
 
 def planted(plants: list[Plant], code: str) -> Found:

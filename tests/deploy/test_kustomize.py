@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fleetcheck import __version__ as fleetcheck_version
-from fleetcheck.quantity import parse_quantity
+from fleetcheck.core.quantity import parse_quantity
 from fleetcheck.registry.fleet import FleetFile
 from fleetcheck.registry.profile import load_profile
 from tests.deploy.kit import (

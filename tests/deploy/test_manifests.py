@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetcheck.kinds import KNOWN_KINDS
+from fleetcheck.core.kinds import KNOWN_KINDS
 from tests.deploy.kit import (
     IMAGE_REPOSITORY,
     MANIFESTS,
@@ -99,7 +99,7 @@ def _granted(role: Manifest) -> set[tuple[str, str]]:
 
 def _catalog_reads() -> set[tuple[str, str]]:
     from fleetcheck.catalog import load_catalog
-    from fleetcheck.kinds import parse_kind
+    from fleetcheck.core.kinds import parse_kind
 
     return {(ref.group, ref.plural) for spec in load_catalog().checks.values() for ref in map(parse_kind, spec.reads)}
 

@@ -24,6 +24,7 @@ import yaml
 
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot import load_snapshot
+from tests.builders import write_empty_lists
 from tests.deploy.kit import container, manifests, one, pod_templates, run_script, stub_bin
 
 ALL = manifests()
@@ -74,6 +75,7 @@ def _write_cluster(folder: Path) -> Path:
     for kind, items in by_kind.items():
         body = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
         (folder / f"{kind.lower()}s.json").write_text(json.dumps(body), encoding="utf-8")
+    write_empty_lists(folder, objects)  # a capture holds every kind: the rest are empty, not "not captured"
     meta = {"name": "management", "captured": CAPTURED, "serverVersion": "v1.31.4"}
     (folder / "cluster.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
     return folder

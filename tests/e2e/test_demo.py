@@ -58,13 +58,33 @@ def test_demo_catches_every_planted_gotcha(demo: dict) -> None:
     for name in ("results.json", "junit.xml", "scorecard.html", "metrics.prom"):
         assert (demo["reports"] / name).stat().st_size > 0
     doc = _results(demo)
-    assert {c["name"] for c in doc["clusters"]} == {"prod-us-east", "prod-eu-west", "canary-eu-west", "dev", "edge-001"}
+    assert {c["name"] for c in doc["clusters"]} == {
+        "prod-us-east",
+        "prod-eu-west",
+        "canary-eu-west",
+        "dev",
+        "edge-001",
+        "prod-eks-us-east",
+        "dev-eks-eu-west",
+        "edge-k3s-002",
+    }
     failing = {(r["cluster"], r["code"]): r for r in doc["results"] if r["outcome"] == "fail"}
     for plant in _plants(demo):
         record = failing.get((plant["cluster"], plant["code"]))
         assert record is not None, f"not caught: {plant}"
         if plant["object"]:
             assert any(plant["object"] in o for o in record["objects"]) or plant["object"] in record["message"], plant
+
+
+def test_demo_results_follow_the_shipped_schema_with_facts_and_drift(demo: dict) -> None:
+    from tests.results_contract import problems
+
+    doc = _results(demo)
+    assert problems(doc) == []
+    assert doc["drift"] is not None and doc["drift"]["clusters"] == len(doc["clusters"])
+    for cluster in doc["clusters"]:
+        known = [name for name, value in cluster["facts"].items() if value is not None]
+        assert "kubernetes.version" in known and "cni" in known, cluster["name"]
 
 
 def test_demo_flags_nothing_on_the_clean_parts(demo: dict) -> None:
@@ -144,7 +164,7 @@ def test_demo_scorecard_in_chromium(demo: dict, tmp_path: Path) -> None:
             page = context.new_page()
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
             page.goto(page_file.as_uri())
-            assert page.locator("#matrix-table tbody tr").count() == 5
+            assert page.locator("#matrix-table tbody tr").count() == len(doc["clusters"]) == 8
             assert page.locator("#matrix-table .lv", has_text="alert(1)").first.inner_text().strip().endswith(xss)
             first = doc["clusters"][0]["name"]
             page.goto(page_file.as_uri() + f"#cluster-{first}")

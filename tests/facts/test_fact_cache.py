@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from fleetcheck import cni
 from fleetcheck.errors import BudgetExceeded, FleetcheckError
-from fleetcheck.facts import builtin
+from fleetcheck.facts import builtin, cni
 from fleetcheck.facts.key import Fact, FactDefinitionError, FactInput
 from fleetcheck.registry.fleet import ClusterEntry
 from fleetcheck.registry.profile import Profile

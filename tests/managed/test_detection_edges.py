@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetcheck import cni, corefile, provider, telemetry
-from fleetcheck.ownership import workload_census
+from fleetcheck.facts import cni, corefile, telemetry
+from fleetcheck.facts import provider_detection as provider
+from fleetcheck.facts.ownership import workload_census
 
 Obj = dict[str, Any]
 

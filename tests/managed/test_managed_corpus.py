@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from fleetcheck import cni, corefile, provider, telemetry
+from fleetcheck.core.providers import PROVIDERS
 from fleetcheck.errors import ConfigError
+from fleetcheck.facts import cni, corefile, telemetry
+from fleetcheck.facts import provider_detection as provider
 from fleetcheck.registry.profile import load_profile
 from fleetcheck.state.base import KindUnavailable
 from fleetcheck.state.snapshot import load_snapshot
@@ -77,7 +79,7 @@ def test_provider_is_named_with_its_evidence(fleet: dict[str, build.CorpusCluste
         detection, _ = _detected(cluster)
         assert detection.provider == cluster.provider, (name, detection.describe())
         described = detection.describe()
-        assert described.startswith(f"{provider.PROVIDERS[cluster.provider]}: ")
+        assert described.startswith(f"{PROVIDERS[cluster.provider]}: ")
         for said in evidence[name]:
             assert said in described, (name, described)
         assert detection.managed_control_plane is (cluster.provider in ("eks", "gke", "aks")), name
@@ -198,7 +200,7 @@ def test_no_check_fails_for_what_the_data_does_not_show(
         message = verdicts.message("FC-OIDC-001", name)
         assert verdicts.outcome("FC-OIDC-001", name) == "skip"
         assert message.startswith("managed control plane: declare facts.oidc_issuer"), message
-        assert f"({provider.PROVIDERS[name]}: " in message
+        assert f"({PROVIDERS[name]}: " in message
         assert verdicts.message("FC-OIDC-004", name).startswith("managed control plane: declare facts.oidc_issuer")
     # a provider's metrics agent is what was seen, never "no metrics destination found"
     for name in ("eks", "aks"):

@@ -62,7 +62,7 @@ def test_cluster_yaml_labels_and_facts_merge_under_the_fleet_files(tmp_path: Pat
 
 def test_a_bad_facts_entry_in_cluster_yaml_is_one_line(tmp_path: Path) -> None:
     from fleetcheck.errors import ConfigError
-    from fleetcheck.state.snapshot import read_cluster_file
+    from fleetcheck.registry.cluster_file import read_cluster_file
 
     folder = write_snapshot(tmp_path / "snap", [], name="snap")
     (folder / "cluster.yaml").write_text("name: snap\nfacts: {oidc_issuers: x}\n", encoding="utf-8")

@@ -20,7 +20,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from fleetcheck.kinds import ref_for_object
+from fleetcheck.core.kinds import ref_for_object
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.snapshot_model import Snapshot
 

@@ -68,7 +68,7 @@ def test_no_drift_no_section_and_a_malformed_block_is_said(tmp_path: Path) -> No
 
 def test_the_view_is_bounded(tmp_path: Path) -> None:
     doc = _document(tmp_path)
-    report = DriftReport.model_validate(doc.model_extra["drift"])  # type: ignore[index]
+    report = DriftReport.model_validate(doc.drift)
     cohort = report.cohorts[0]
     many = report.model_copy(
         update={"cohorts": tuple(cohort.model_copy(update={"cohort": f"c{i}"}) for i in range(500))}

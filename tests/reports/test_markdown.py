@@ -10,7 +10,7 @@ from fleetcheck.results import ClusterSummary, ResultRecord, ResultsDocument
 
 def test_grade_table_and_failures_by_cluster(scored: ResultsDocument) -> None:
     text = render_markdown(scored)
-    assert text.startswith(f"## fleetcheck: fleet grade {scored.model_extra['fleet']['grade']} ")
+    assert text.startswith(f"## fleetcheck: fleet grade {scored.fleet.grade if scored.fleet else None} ")
     table = [line for line in text.splitlines() if line.startswith("| ") and "|---" not in line]
     for cluster in scored.clusters:
         row = next(line for line in table if line.startswith(f"| {cluster.name.replace('-', chr(92) + '-')} |"))

@@ -46,7 +46,7 @@ def test_parses_and_matches_the_document(scored: ResultsDocument, tmp_path: Path
     (duration,) = found["fleetcheck_scan_duration_seconds"]
     assert duration.value == 192.0  # 10:00:00 to 10:03:12
     coverage = {s.labels["cluster"]: s.value for s in found["fleetcheck_cluster_coverage_ratio"]}
-    assert coverage == {c.name: c.model_extra["coverage"] / 100 for c in scored.clusters}
+    assert coverage == {c.name: (c.coverage or 0) / 100 for c in scored.clusters}
     assert coverage["edge-001"] < 1.0
     errors = {s.labels["cluster"]: s.value for s in found["fleetcheck_check_errors"]}
     assert errors["edge-001"] == sum(1 for r in scored.results if r.cluster == "edge-001" and r.outcome == "error")
@@ -143,11 +143,17 @@ def test_findings_count_objects_past_the_list_cap() -> None:
 
 
 def test_waiver_expiry_and_no_duration_without_a_finish() -> None:
-    doc = ResultsDocument(started="2026-11-24T10:00:00Z", clusters=[ClusterSummary(name="c")])
-    doc.waivers = [  # type: ignore[attr-defined]  # extra field written by the plugin
-        {"profile": "prod", "code": "FC-QUOTA-001", "clusters": ["dev-*"], "expires": "2027-01-31", "status": "active"},
-        {"profile": "prod", "code": "FC-IMG-001", "clusters": "*", "expires": "not a date", "status": "stale"},
+    waivers = [
+        {"profile": "prod", "code": "FC-QUOTA-001", "clusters": "dev-*", "reason": "r", "expires": "2027-01-31"},
+        {"profile": "prod", "code": "FC-IMG-001", "clusters": "*", "reason": "r", "expires": "not a date"},
     ]
+    doc = ResultsDocument.model_validate(
+        {
+            "started": "2026-11-24T10:00:00Z",
+            "clusters": [{"name": "c"}],
+            "waivers": [{**waivers[0], "status": "active"}, {**waivers[1], "status": "stale"}],
+        }
+    )
     found = samples(render_metrics(doc))
     (expiry,) = found["fleetcheck_waiver_expiry_timestamp_seconds"]
     assert expiry.labels == {"profile": "prod", "code": "FC-QUOTA-001", "clusters": "dev-*", "status": "active"}

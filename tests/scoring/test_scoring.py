@@ -205,10 +205,10 @@ def test_score_document_fills_clusters_and_is_pure() -> None:
     assert (by_name["c1"].score, by_name["c1"].grade) == (100, "A")
     assert (by_name["c2"].score, by_name["c2"].grade) == (0, "F")
     assert (by_name["empty"].score, by_name["empty"].grade) == (None, None)
-    extra = by_name["c2"].model_extra or {}
-    assert extra["counts"] == {"pass": 0, "fail": 1, "skip": 0, "error": 0, "waived": 0}
-    assert extra["failures"]["high"] == 1
-    assert extra["coverage"] == 100
+    c2 = by_name["c2"]
+    assert c2.counts == {"pass": 0, "fail": 1, "skip": 0, "error": 0, "waived": 0}
+    assert c2.failures["high"] == 1
+    assert c2.coverage == 100
 
 
 def test_clusters_only_named_by_results_are_added_sorted() -> None:

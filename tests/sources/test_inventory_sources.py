@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.errors import ConfigError
-from fleetcheck.kinds import parse_kind
 from fleetcheck.registry.fleet import Fleet, load_fleet
 from fleetcheck.registry.sources.clusterprofile import PROFILES_KIND, profile_labels
 from fleetcheck.registry.sources.credentials import CredentialError

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fleetcheck.kinds import ResourceRef
+from fleetcheck.core.kinds import ResourceRef
 from fleetcheck.state.base import ClusterState, KindList, KindUnavailable, ServerVersion
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from fleetcheck.core.kinds import ResourceRef
 from fleetcheck.demo import demo_fleet_spec, generate_fleet
-from fleetcheck.kinds import ResourceRef
 from fleetcheck.runner import pytest_args_for
 from fleetcheck.state.base import KindList
 from fleetcheck.state.projection import KEEP, POD_FIELDS, Fields, project, project_items

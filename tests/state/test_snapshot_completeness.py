@@ -23,9 +23,10 @@ import yaml
 
 from fleetcheck.cli import main
 from fleetcheck.errors import ConfigError
+from fleetcheck.registry.cluster_file import read_cluster_file
 from fleetcheck.replay import ReplayServer
 from fleetcheck.state.base import KindUnavailable
-from fleetcheck.state.snapshot import load_snapshot, read_cluster_file
+from fleetcheck.state.snapshot import load_snapshot
 from fleetcheck.state.snapshot_state import SnapshotClusterState
 from tests.builders import (
     REPO,

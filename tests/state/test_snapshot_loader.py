@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from fleetcheck.errors import ConfigError
-from fleetcheck.state.snapshot import load_snapshot, parse_timestamp, read_cluster_file
+from fleetcheck.registry.cluster_file import read_cluster_file
+from fleetcheck.state.snapshot import load_snapshot, parse_timestamp
 from tests.builders import (
     alias_bomb,
     crd,

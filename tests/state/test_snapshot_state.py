@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetcheck.kinds import parse_kind
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.state.base import KindUnavailable, ServerVersion
 from fleetcheck.state.snapshot import load_snapshot
 from fleetcheck.state.snapshot_state import SnapshotClusterState

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from fleetcheck.core.kinds import parse_kind
 from fleetcheck.errors import FleetcheckError
 from fleetcheck.facts.dimensions import access, network, operations, platform
 from fleetcheck.facts.dimensions.base import (
@@ -28,7 +29,6 @@ from fleetcheck.facts.dimensions.base import (
     item_set,
     show_value,
 )
-from fleetcheck.kinds import parse_kind
 from fleetcheck.registry.profile import Profile
 
 if TYPE_CHECKING:

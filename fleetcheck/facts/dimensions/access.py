@@ -13,12 +13,12 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from fleetcheck.apiserver import ApiServerFlags, Authentication
 from fleetcheck.facts.admission import WEBHOOK_POLICIES, WebhookPolicy
+from fleetcheck.facts.apiserver import ApiServerFlags, Authentication
 from fleetcheck.facts.builtin import AUTHENTICATION, rbac_inventory
 from fleetcheck.facts.dimensions.base import MAX_SCANNED, SAMPLE, Digest, Dimension, DimValue, clip, item_set
 from fleetcheck.facts.key import Fact, FactInput
-from fleetcheck.rbac_normalize import DEFAULT_IGNORED_NAMES, RbacInventory, RbacObject
+from fleetcheck.facts.rbac_normalize import DEFAULT_IGNORED_NAMES, RbacInventory, RbacObject
 from fleetcheck.registry.profile import Profile
 
 __all__ = ["DIMENSIONS", "POD_SECURITY", "rbac_dimension", "rbac_fingerprint"]

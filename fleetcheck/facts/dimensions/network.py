@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fleetcheck.cni import CniDetection, SemVer, normalize_cni_name
-from fleetcheck.corefile import DnsSetup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.errors import ConfigError
 from fleetcheck.facts import edge
 from fleetcheck.facts.builtin import CNI, DNS_SETUP, EDGE
+from fleetcheck.facts.cni import CniDetection, SemVer, normalize_cni_name
+from fleetcheck.facts.corefile import DnsSetup, is_file_target, normalize_domain, normalize_upstream
 from fleetcheck.facts.dimensions.base import MAX_SCANNED, Dimension, DimValue, clip, item_set
 from fleetcheck.facts.key import Fact, FactInput
 from fleetcheck.registry.profile import Profile

@@ -1,8 +1,8 @@
 """Operations dimensions: APIs and storage, backups, telemetry, GitOps, certificates and images.
 
-Each reuses the parser the matching cluster check uses (:mod:`fleetcheck.velero`,
-:mod:`fleetcheck.telemetry`, :mod:`fleetcheck.ownership`,
-:mod:`fleetcheck.workloads`, :mod:`fleetcheck.imageref`) behind a fact that
+Each reuses the parser the matching cluster check uses (:mod:`fleetcheck.facts.velero`,
+:mod:`fleetcheck.facts.telemetry`, :mod:`fleetcheck.facts.ownership`,
+:mod:`fleetcheck.facts.workloads`, :mod:`fleetcheck.core.imageref`) behind a fact that
 reads only its kinds.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fleetcheck import imageref, ownership, telemetry, velero, workloads
+from fleetcheck.core import imageref
+from fleetcheck.facts import ownership, telemetry, velero, workloads
 from fleetcheck.facts.dimensions.base import MAX_SCANNED, Digest, Dimension, DimValue, clip, item_set
 from fleetcheck.facts.dimensions.network import ADDONS, AddonImages
 from fleetcheck.facts.key import Fact, FactInput

@@ -15,7 +15,7 @@ from fleetcheck.facts.builtin import SERVER_VERSION
 from fleetcheck.facts.dimensions.base import Dimension, DimValue, clip, item_set
 from fleetcheck.facts.nodes import NODE_INVENTORY, NodeInventory
 from fleetcheck.facts.provider import PROVIDER
-from fleetcheck.provider import ProviderDetection
+from fleetcheck.facts.provider_detection import ProviderDetection
 from fleetcheck.registry.profile import Profile
 from fleetcheck.state.base import ServerVersion
 

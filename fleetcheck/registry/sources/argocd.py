@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
@@ -125,8 +126,6 @@ class ArgoCDSource(ManagedSource):
 
     def read(self, mgmt: ManagementCluster, ctx: SourceContext) -> list[DiscoveredCluster]:
         """List the labelled Secrets of the Argo CD namespace; one cluster per Secret."""
-        from fleetcheck.state.base import KindUnavailable
-
         namespace = self.spec.namespace
         try:
             secrets = mgmt.list_in("secrets", namespace, f"{SECRET_TYPE_LABEL}=cluster")

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fleetcheck.errors import ConfigError
-from fleetcheck.kinds import ResourceRef, parse_kind
+from fleetcheck.core.kinds import ResourceRef, parse_kind
+from fleetcheck.errors import ConfigError, KindUnavailable
 from fleetcheck.registry.fleet import ClusterEntry, DeclaredFacts, labels_to_str
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.sources.credentials import InMemoryKubeconfig
@@ -276,8 +276,6 @@ class ManagementCluster:
         a namespaced path), so a namespaced Role is enough and unselected
         objects never enter memory. At most :data:`MAX_LIST_PAGES` pages.
         """
-        from fleetcheck.state.base import KindUnavailable
-
         try:
             if namespace is None and not label_selector:
                 listed = self._state.fetch(kind)
@@ -326,7 +324,7 @@ class ManagementCluster:
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         """One namespaced object of a built-in kind (``secrets``), None when it does not exist.
 
-        Raises :class:`~fleetcheck.state.base.KindUnavailable` (forbidden,
+        Raises :class:`~fleetcheck.errors.KindUnavailable` (forbidden,
         unreachable): the caller decides whether that is one cluster's
         problem or the source's.
         """

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
@@ -102,8 +103,6 @@ class CapiSource(ManagedSource):
             return list(pool.map(lambda obj: self._cluster(mgmt, obj), wanted))
 
     def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
-        from fleetcheck.state.base import KindUnavailable
-
         meta = obj.get("metadata") or {}
         spec = obj.get("spec") or {}
         name = str(meta.get("name", ""))

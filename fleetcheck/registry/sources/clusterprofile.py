@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.redact import redact
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
@@ -289,8 +290,6 @@ class ClusterProfileSource(ManagedSource):
 
     @staticmethod
     def _get_secret(mgmt: ManagementCluster, ref: tuple[str, str], origin: str) -> Obj:
-        from fleetcheck.state.base import KindUnavailable
-
         try:
             secret = mgmt.get("secrets", ref[0], ref[1])
         except KindUnavailable as exc:

@@ -31,6 +31,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from fleetcheck.core.refs import name_list
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.redact import redact
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
@@ -153,12 +155,9 @@ class FluxSource(ManagedSource):
         return found
 
     def _cluster(self, mgmt: ManagementCluster, target: _Target) -> DiscoveredCluster:
-        from fleetcheck.state.base import KindUnavailable
-
         kind = "ConfigMap" if target.via_config_map else "Secret"
         origin = f"flux {kind} {target.namespace}/{target.name}"
-        more = len(target.users) - _NAMED_USERS
-        users = ", ".join(target.users[:_NAMED_USERS]) + (f" and {more} more" if more > 0 else "")
+        users = name_list(target.users, _NAMED_USERS, sort=False)
         found = DiscoveredCluster(name=safe_name(target.name), namespace=target.namespace)
         found.notes.append(f"Flux kubeConfig {kind} {target.namespace}/{target.name}, used by {users}")
         read_error: str | None = None

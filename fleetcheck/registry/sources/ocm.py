@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
@@ -65,8 +66,6 @@ class OCMSource(ManagedSource):
         return [self._cluster(mgmt, obj) for obj in self.selected_objects(mgmt, CLUSTERS_KIND)]
 
     def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
-        from fleetcheck.state.base import KindUnavailable
-
         meta = obj.get("metadata") or {}
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}

@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from fleetcheck.errors import KindUnavailable
 from fleetcheck.redact import redact
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
@@ -99,8 +100,6 @@ class SveltosSource(ManagedSource):
         return found
 
     def _cluster(self, mgmt: ManagementCluster, obj: Obj) -> DiscoveredCluster:
-        from fleetcheck.state.base import KindUnavailable
-
         meta = obj.get("metadata") or {}
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleetcheck.velero import ScheduleScope, backups_by_schedule, describe_age
+from fleetcheck.facts.velero import ScheduleScope, backups_by_schedule, describe_age
 from tests.checks.backup import builders as b
 from tests.checks.backup.harness import BACKUP_CHECKS, Verdicts, run_checks
 

@@ -1,4 +1,4 @@
-"""CNI detection (fleetcheck.cni) on upstream manifests, sonobuoy captures and real-shaped DaemonSets."""
+"""CNI detection (fleetcheck.facts.cni) on upstream manifests, sonobuoy captures and real-shaped DaemonSets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetcheck.cni import SemVer, detect_cni, normalize_cni_name
+from fleetcheck.facts.cni import SemVer, detect_cni, normalize_cni_name
 from fleetcheck.state.snapshot import load_snapshot
 
 DIGEST = "sha256:" + "4f1b2a3c5d6e7f80" * 4

@@ -24,7 +24,7 @@ import yaml
 
 # Imported here so that nested runs find them loaded: pytester drops every module a nested run
 # imports, and re-importing (with assertion rewriting) would cost each run a second.
-import fleetcheck.corefile
+import fleetcheck.facts.corefile
 import fleetcheck.probes.dns
 import fleetcheck.reports
 import fleetcheck.runstate

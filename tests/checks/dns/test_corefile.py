@@ -1,4 +1,4 @@
-"""fleetcheck.corefile: the Corefile grammar, and where clusters keep their DNS configuration."""
+"""fleetcheck.facts.corefile: the Corefile grammar, and where clusters keep their DNS configuration."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetcheck.corefile import (
+from fleetcheck.facts.corefile import (
     CorefileError,
     DnsConfigError,
     ServerKey,

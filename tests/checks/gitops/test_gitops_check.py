@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleetcheck.ownership import OwnershipRules, manager_of, workload_census
+from fleetcheck.facts.ownership import OwnershipRules, manager_of, workload_census
 
 CODE = "FC-GITOPS-001"
 MODULE = "test_gitops.py"
@@ -188,7 +188,7 @@ def test_label_tracking_can_be_turned_off_and_extra_keys_added(k8s: ModuleType) 
 
 
 def test_kubectl_run_pod_is_recognised_only_by_its_exact_marks(k8s: ModuleType) -> None:
-    from fleetcheck.ownership import is_kubectl_run_pod
+    from fleetcheck.facts.ownership import is_kubectl_run_pod
 
     image = "busybox:1.36"
     assert is_kubectl_run_pod(k8s.pod("debug", "shop", image, managed_fields=[{"manager": "kubectl-run"}]))

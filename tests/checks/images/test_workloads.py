@@ -1,4 +1,4 @@
-"""Which containers image checks see, and on which object each is reported (fleetcheck.workloads)."""
+"""Which containers image checks see, and on which object each is reported (fleetcheck.facts.workloads)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fleetcheck.facts.workloads import WORKLOAD_KINDS, ContainerImage, container_images
 from fleetcheck.state.snapshot import load_snapshot
-from fleetcheck.workloads import WORKLOAD_KINDS, ContainerImage, container_images
 
 _PLURAL = {
     "Pod": "pods",

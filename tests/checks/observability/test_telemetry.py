@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fleetcheck.telemetry import (
+from fleetcheck.facts.telemetry import (
     endpoint_matches,
     find_log_shippers,
     is_in_cluster,

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleetcheck.apiserver import (
+from fleetcheck.errors import ConfigError
+from fleetcheck.facts.apiserver import (
     apiserver_flags,
     find_apiserver_pods,
     parse_apiserver_argv,
     parse_authentication_config,
     read_authentication,
 )
-from fleetcheck.errors import ConfigError
 from fleetcheck.registry.fleet import DeclaredFacts
 from tests.checks.oidc import builders as k
 from tests.checks.oidc.builders import ISSUER

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from fleetcheck.rbac_normalize import (
+from fleetcheck.facts.rbac_normalize import (
     describe_difference,
     normalize_binding,
     normalize_rbac,

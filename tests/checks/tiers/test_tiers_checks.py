@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fleetcheck.tiers import TierDeclaration, normalize_tier, read_tier
+from fleetcheck.facts.tiers import TierDeclaration, normalize_tier, read_tier
 
 MODULE = "test_tiers.py"
 
@@ -25,7 +25,7 @@ def _cluster(
     return kit.write_snapshot(root / name, objects, labels=labels, server_version=version)
 
 
-# -- fleetcheck.tiers ----------------------------------------------------------------------------
+# -- fleetcheck.facts.tiers ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("labels", "tier", "label"),
     [

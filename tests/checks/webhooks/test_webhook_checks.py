@@ -148,7 +148,7 @@ def test_ca_bundle_threshold_is_a_setting(pytester: pytest.Pytester, fleet: list
 
 
 def test_ca_bundle_parse_is_bounded() -> None:
-    from fleetcheck.certs import parse_ca_bundle
+    from fleetcheck.facts.certs import parse_ca_bundle
 
     one = ca_bundle("a", NOW + timedelta(days=10))
     import base64

@@ -9,50 +9,50 @@ overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from fleetcheck.errors import ConfigError
-from fleetcheck.results import ResultsDocument
+from fleetcheck.results import CheckInfo, ClusterSummary, ResultRecord, ResultsDocument, WaiverStatus
 
-__all__ = ["merge_documents"]
+__all__ = ["merge_documents", "merge_waivers"]
+
+#: a waiver seen in several shards takes the most telling status: expired, then active, then stale
+_RANK = {"expired": 0, "active": 1, "stale": 2}
 
 
-def _merge_waivers(per_shard: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """A waiver is active if it matched in any shard, expired if expired, stale only if stale everywhere."""
-    merged: dict[tuple[str, ...], dict[str, Any]] = {}
-    rank = {"expired": 0, "active": 1, "stale": 2}
+def merge_waivers(per_shard: Sequence[Sequence[WaiverStatus]]) -> list[WaiverStatus]:
+    """A waiver is active if it matched in any shard, expired if expired in any, stale only if stale everywhere."""
+    merged: dict[tuple[str, ...], WaiverStatus] = {}
     for waivers in per_shard:
         for waiver in waivers:
-            key = tuple(str(waiver.get(k, "")) for k in ("profile", "code", "clusters", "objects", "reason", "expires"))
-            if key not in merged:
-                merged[key] = dict(waiver)
+            key = (waiver.profile, waiver.code, waiver.clusters, waiver.objects, waiver.reason, waiver.expires)
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = waiver
                 continue
-            seen = merged[key]
-            seen["matched"] = int(seen.get("matched", 0)) + int(waiver.get("matched", 0))
-            if rank.get(str(waiver.get("status")), 2) < rank.get(str(seen.get("status")), 2):
-                seen["status"] = waiver["status"]
+            status = waiver.status if _RANK[waiver.status] < _RANK[seen.status] else seen.status
+            merged[key] = seen.model_copy(update={"matched": seen.matched + waiver.matched, "status": status})
     return list(merged.values())
 
 
-def merge_documents(docs: list[ResultsDocument], sources: list[Path] | None = None) -> ResultsDocument:
+def merge_documents(docs: Sequence[ResultsDocument], sources: Sequence[Path] | None = None) -> ResultsDocument:
     """One document from shard documents (cluster order: the fleet's, as each shard recorded it)."""
     if not docs:
         raise ConfigError("merge", "RESULTS", "no results.json given", "pass the shards' results.json files")
     names = [str(p) for p in (sources or [Path(f"shard{i}") for i in range(len(docs))])]
     first = docs[0]
-    order: list[str] = list(getattr(first, "fleet_order", None) or [])
+    order = list(first.fleet_order)
     owner: dict[str, str] = {}
-    clusters = []
-    results = []
-    checks: dict[str, Any] = {}
+    clusters: list[ClusterSummary] = []
+    results: list[ResultRecord] = []
+    checks: dict[str, CheckInfo] = {}
     for doc, name in zip(docs, names, strict=True):
         if doc.schema_ != first.schema_:
             raise ConfigError(
                 name, "schema", f"{doc.schema_} differs from {first.schema_}", "merge runs of one version"
             )
-        other_order = list(getattr(doc, "fleet_order", None) or [])
-        if order and other_order and other_order != order:
+        if order and doc.fleet_order and doc.fleet_order != order:
             raise ConfigError(name, "fleet_order", "the shards scanned different fleets", "merge shards of one run")
         for cluster in doc.clusters:
             if cluster.name in owner:
@@ -69,19 +69,12 @@ def merge_documents(docs: list[ResultsDocument], sources: list[Path] | None = No
     position = {n: i for i, n in enumerate(order)}
     clusters.sort(key=lambda c: (position.get(c.name, len(position)), c.name))
     results.sort(key=lambda r: (position.get(r.cluster, len(position)), r.cluster, r.code))
-    for cluster in clusters:  # scores are recomputed from the records
-        cluster.factors = {}
-        cluster.score = None
-        cluster.grade = None
-    extra: dict[str, Any] = {"fleet_order": order} if order else {}
-    waivers = _merge_waivers([list(getattr(d, "waivers", None) or []) for d in docs])
-    if any(getattr(d, "waivers", None) is not None for d in docs):
-        extra["waivers"] = waivers
     return ResultsDocument(
         started=min(d.started for d in docs),
         finished=max((d.finished or d.started) for d in docs),
         profile=first.profile,
-        clusters=[c.model_copy() for c in clusters],
+        # scores are recomputed from the records; facts stay each cluster's own
+        clusters=[c.model_copy(update={"factors": {}, "score": None, "grade": None}) for c in clusters],
         results=results,
         checks=dict(sorted(checks.items())),
         # one interrupted shard makes the merged run incomplete
@@ -92,5 +85,8 @@ def merge_documents(docs: list[ResultsDocument], sources: list[Path] | None = No
             f"{n}: {d.incomplete_reason}" for d, n in zip(docs, names, strict=True) if not d.complete
         )
         or None,
-        **extra,
+        fleet_order=order,
+        waivers=merge_waivers([d.waivers for d in docs]),
+        # every shard compares the whole fleet, so each shard's drift is the fleet's: the first one recorded
+        drift=next((d.drift for d in docs if d.drift is not None), None),
     )
