@@ -165,6 +165,9 @@ class ClusterState(ABC):
         ref = parse_kind(kind)
         with self._guard:
             if self._released:
+                kept = self._cache.get(ref.key)
+                if isinstance(kept, KindUnavailable):  # why it could not be read outlives the release
+                    raise kept
                 raise KindReleased(f"{ref.spec} of {self.name} was released: the cluster's checks and facts are done")
             lock = self._locks.setdefault(ref.key, threading.Lock())
         with lock:
@@ -215,10 +218,15 @@ class ClusterState(ABC):
         return dict(self._cache)
 
     def release(self) -> None:
-        """Let go of every listed object; a later :meth:`fetch` raises :class:`KindReleased`."""
+        """Let go of every listed object; a later :meth:`fetch` raises :class:`KindReleased`.
+
+        The errors of kinds that could not be read are kept (they are small): a case that runs after
+        the release (a fleet comparison ordered last) still errors with the real cause, so a verdict
+        never depends on whether it ran before or after its cluster was released.
+        """
         with self._guard:
             self._released = True
-            self._cache.clear()
+            self._cache = {key: value for key, value in self._cache.items() if isinstance(value, KindUnavailable)}
 
     def close(self) -> None:  # noqa: B027 - optional hook, most states hold nothing
         """Release connections; the default holds none."""

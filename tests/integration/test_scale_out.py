@@ -39,6 +39,8 @@ _VOLATILE = ("started", "finished", "shard", "run_id")
 #: the replay server rebases timestamps to its start and reads carry the API server's clock: masked in messages
 _SECONDS = re.compile(r"about \d+(?:-\d+)? s")  # a clock skew estimated against the read time, +-2 s
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z")  # "... within 26h of 2026-12-04 21:09Z" too
+#: ages measured against the read time ("3h 54m ago"): two scans a minute apart may fall on either side of a minute
+_AGE = re.compile(r"\b\d+[dhms](?: \d+[dhms])* ago\b")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def comparable(path: Path) -> dict[str, Any]:
         doc.pop(key, None)
     for record in doc["results"]:
         record.pop("duration_s", None)
-        record["message"] = _SECONDS.sub("about N s", _TIME.sub("<time>", record["message"]))
+        record["message"] = _AGE.sub("<age> ago", _SECONDS.sub("about N s", _TIME.sub("<time>", record["message"])))
     return doc
 
 
