@@ -31,6 +31,13 @@ install_sarif_schema() {
 }
 install_sarif_schema
 
+# pytest-profiling, the plugin whose --profile once collided with fleetcheck's, beside the venv (not in it: it
+# would load into every test session): tests/cli/test_coexistence.py runs it for real with PYTHONPATH.
+if [[ ! -f .ci/pyplugins/pytest_profiling.py ]]; then
+  "$PY" -m pip install --quiet --disable-pip-version-check --no-deps --target .ci/pyplugins \
+    pytest-profiling==1.8.1 gprof2dot six
+fi
+
 # Real servers for the tests: chrony (NTP), faketime, dnsmasq (DNS), docker-registry (OCI),
 # chromium (scorecard in a real browser), and Debian's kubectl. Never start system services.
 need=()

@@ -7,6 +7,8 @@ the collision is the real one without installing it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.builders import namespace, write_snapshot
@@ -98,3 +100,54 @@ def test_run_translates_its_short_names() -> None:
     assert "--fleetcheck-profile" in args and "--profile" not in args
     assert "--fleetcheck-page-size=5" in args and "--fleetcheck-cluster-timeout" in args
     assert args[-2:] == ["-k", "quota"] or "-k" in args
+
+
+def test_the_real_pytest_profiling_and_fleetcheck_run_in_one_session(tmp_path: Path) -> None:
+    """pytest-profiling 1.8.1 itself (installed beside the venv by scripts/setup.sh --test), autoloaded.
+
+    Its ``--profile`` is the flag that used to crash every session with fleetcheck installed; here both
+    plugins load from their entry points, pytest-profiling writes its profile, fleetcheck scans.
+    """
+    import os
+    import subprocess
+    import sys
+
+    plugins = Path(__file__).resolve().parents[2] / ".ci" / "pyplugins"
+    if not (plugins / "pytest_profiling.py").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"pytest-profiling is not installed in {plugins}: run scripts/setup.sh --test")
+        pytest.skip(f"pytest-profiling is not installed in {plugins} (scripts/setup.sh --test installs it)")
+    snapshot = write_snapshot(tmp_path / "snaps" / "prod-a", [namespace("kube-system")], name="prod-a")
+    from fleetcheck.catalog import builtin_checks_dir
+
+    env = {**os.environ, "PYTHONPATH": str(plugins)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(builtin_checks_dir() / "test_stale.py"),
+            "--profile",
+            "--fleetcheck-snapshot",
+            str(snapshot),
+            "--fleetcheck-profile",
+            "prod",
+            "--fleetcheck-no-reports",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert "conflicting option" not in output
+    assert "pytest_profiling" in output or (tmp_path / "prof" / "combined.prof").is_file(), output[-2000:]
+    assert (tmp_path / "prof" / "combined.prof").is_file(), output[-2000:]
+    assert "fleetcheck: 1 clusters, profile prod," in output, output[-2000:]
+    assert done.returncode in (0, 1), output[-2000:]
