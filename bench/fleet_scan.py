@@ -383,9 +383,9 @@ def _shards(workdir: Path, fleet_dir: Path, names: list[str], spec: Any, shards:
         ReplayProcess(dirs, base / f"kubeconfig-{k}", request_log=base / f"requests-{k}.jsonl", ready_timeout=900)
         for k in range(1, shards + 1)
     ]
-    with ThreadPoolExecutor(max_workers=shards) as pool:  # started together: their "now" is rebased alike
-        list(pool.map(ReplayProcess.start, servers))
     try:
+        with ThreadPoolExecutor(max_workers=shards) as pool:  # started together: their "now" is rebased alike
+            list(pool.map(ReplayProcess.start, servers))
         fleet_files = [
             write_fleet_file(base / f"run-{k}", fleet_dir, names, base / f"kubeconfig-{k}", spec)
             for k in range(1, shards + 1)
@@ -667,7 +667,9 @@ def main(argv: list[str] | None = None) -> int:
         big_dir, generated = ensure_fleet(workdir, big_mix)
         say(f"fleet_dir {big_dir} {'generated' if generated else 'cached'} in {time.perf_counter() - started:.1f}s")
         big_names = big_mix.names()
-        big_bench = Bench(workdir, big_dir, workdir / "kubeconfig-1000", workdir / "requests-1000.jsonl", 1)
+        big_bench = Bench(
+            workdir, big_dir, workdir / "kubeconfig-1000", workdir / "requests-1000.jsonl", args.repeat, args.latency_ms
+        )
         try:
             big_file = write_fleet_file(
                 runs_dir / big_mix.label, big_dir, big_names, big_bench.kubeconfig, big_mix.spec()
@@ -702,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         f"rss_mb={full.measured.maxrss_mb:.0f} requests_per_cluster={full.requests.per(full.requests.total):.0f} "
         f"kinds={kinds} per_cluster_growth={growth:.2f} "
         f"shard_bytes_over_scan={widest.bytes / max(1, full.requests.bytes) if widest else nan:.2f} "
-        f"outside_shard_requests={sum(r.outside_requests for r in sharded.values()) if sharded else -1} "
+        f"outside_shard_requests={sum(r.outside_requests for r in sharded.values()) if sharded else 'nan'} "
         f"xdist2_over_serial={xdist_over.get(2, nan):.2f}"
     )
     if big is not None:

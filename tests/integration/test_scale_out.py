@@ -242,7 +242,7 @@ def test_a_serial_run_groups_cases_by_cluster_in_fleet_order_fleet_comparisons_l
 
 
 @pytest.fixture
-def five_clusters(tmp_path: Path) -> RunState:
+def five_clusters(tmp_path: Path) -> Iterator[RunState]:
     names = [f"edge-{i}" for i in range(5)]
     snapshots = tuple(str(write_cluster(tmp_path / "snaps", name)) for name in names)
     run = RunState(RunOptions(snapshots=snapshots, prefetch_workers=1))
