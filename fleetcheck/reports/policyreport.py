@@ -41,6 +41,9 @@ from fleetcheck.reports.escape import clean_text, one_line
 from fleetcheck.results import CheckInfo, ClusterSummary, ResultRecord, ResultsDocument
 from fleetcheck.scoring import is_scored, score_document
 
+#: libyaml's safe dumper where PyYAML was built with it (the pure-Python one took 14 s of a fleet-100 scan)
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 __all__ = [
     "FORMATS",
     "MAX_RESOURCES",
@@ -168,6 +171,6 @@ def render_policy_reports(doc: ResultsDocument) -> dict[str, bytes]:
             report: dict[str, Any] = {"apiVersion": api_version, "kind": kind, **body}
             if folder == "openreports":
                 report["source"] = "fleetcheck"
-            text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True, width=120)
+            text = yaml.dump(report, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=120)
             files[f"{folder}/{object_name(cluster.name, prefix='')}.yaml"] = text.encode("utf-8")
     return files
