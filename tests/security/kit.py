@@ -8,8 +8,11 @@ folders or replay servers, so what is proved is what a user runs.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -205,3 +208,18 @@ class ScriptedServer:
         for conn in self._conns:
             conn.close()
         self.sock.close()
+
+
+def run_at_debug(
+    fleet: Path, reports: Path, log_file: Path, *extra: str, cwd: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``fleetcheck run`` in its own process with DEBUG logging to the terminal and to ``log_file``.
+
+    The secrets tests grep everything this leaves: stdout, stderr, the log file and the reports.
+    The machine's KUBECONFIG and PYTEST_ADDOPTS are left out, so only the fleet file decides the scan.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in {"KUBECONFIG", "PYTEST_ADDOPTS"}}
+    command = [sys.executable, "-m", "fleetcheck.cli", "run", "--fleet", str(fleet), "--report-dir", str(reports)]
+    command += ["-p", "no:benchmark", *extra, "-o", "log_cli=true", "--log-level=DEBUG"]
+    command += [f"--log-file={log_file}", "--log-file-level=DEBUG"]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)

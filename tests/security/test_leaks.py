@@ -24,7 +24,6 @@ pin each redaction rule, its idempotence and its cost on 4 MB inputs.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -40,7 +39,7 @@ from fleetcheck.state.snapshot import load_snapshot
 from tests.checks.backup.builders import NOW, storage_location, velero_crd
 from tests.checks.oidc.builders import binding, cluster_admin_role, kubeadm_apiserver
 from tests.checks.rbac.fleet_objects import configmap, otel_collector, prometheus, write_snapshot
-from tests.security.kit import fleet_file
+from tests.security.kit import fleet_file, run_at_debug
 
 REPORTS = ("results.json", "junit.xml", "scorecard.html", "metrics.prom")
 TOKEN = "fc-leaks-bearer-0d9e8c7b6a5f4e3d"
@@ -134,36 +133,10 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _run(root: Path, fleet: Path, reports: Path, log_file: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"KUBECONFIG", "PYTEST_ADDOPTS"}}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fleetcheck.cli",
-            "run",
-            "--fleet",
-            str(fleet),
-            "--report-dir",
-            str(reports),
-            "-p",
-            "no:benchmark",
-            "-k",
-            "metrics_reach_central_store or oidc_matches_fleet or cluster_admin_users_are_oidc "
-            "or backup_system_available",
-            "-rA",
-            "-o",
-            "log_cli=true",
-            "--log-level=DEBUG",
-            f"--log-file={log_file}",
-            "--log-file-level=DEBUG",
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    checks = (
+        "metrics_reach_central_store or oidc_matches_fleet or cluster_admin_users_are_oidc or backup_system_available"
     )
+    proc = run_at_debug(fleet, reports, log_file, "-k", checks, "-rA", cwd=root)
     assert proc.returncode in (1, 3), proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 

@@ -14,10 +14,7 @@ import base64
 import http.client
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +30,7 @@ from fleetcheck.replay import ReplayServer
 from fleetcheck.state.live import LiveClusterState
 from fleetcheck.state.snapshot import load_snapshot
 from tests.integration.clusters import write_cluster, write_list
-from tests.security.kit import REPO, edit_kubeconfig, fleet_file
+from tests.security.kit import REPO, edit_kubeconfig, fleet_file, run_at_debug
 
 TOKEN = "fc-planted-bearer-9f2c1a7e5b3d4c6a8e0f"
 SECRET_VALUE = "fc-planted-secret-value-hunter2-7d41"
@@ -106,32 +103,7 @@ def test_planted_secrets_appear_in_no_output_at_debug(tmp_path: Path) -> None:
         kubeconfig = edit_kubeconfig(server.write_kubeconfig(tmp_path / "kubeconfig"), add_client_key)
         fleet = fleet_file(tmp_path / "fleet.yaml", [{"name": "prod-a", "kubeconfig": str(kubeconfig)}])
         server.add_fault("prod-a", r"/limitranges$", status=401)  # an error path too: messages quoting a response
-        env = {k: v for k, v in os.environ.items() if k not in {"KUBECONFIG", "PYTEST_ADDOPTS"}}
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "fleetcheck.cli",
-                "run",
-                "--fleet",
-                str(fleet),
-                "--report-dir",
-                str(reports),
-                "-p",
-                "no:benchmark",
-                "-o",
-                "log_cli=true",
-                "--log-level=DEBUG",
-                f"--log-file={log_file}",
-                "--log-file-level=DEBUG",
-            ],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        proc = run_at_debug(fleet, reports, log_file, cwd=tmp_path, timeout=120)
         log = server.request_log
     assert proc.returncode in (1, 3), proc.stdout[-3000:] + proc.stderr[-3000:]
     outputs = {"stdout": proc.stdout, "stderr": proc.stderr, "debug log": log_file.read_text(errors="replace")}
