@@ -140,6 +140,17 @@ class ManagedSourceSpec(DiscoverySpec):
     contexts: dict[str, str] = Field(default_factory=dict)
 
 
+class NamespacedSourceSpec(ManagedSourceSpec):
+    """A source whose objects live in namespaces of the management cluster, which the user may narrow down."""
+
+    #: namespaces whose objects count (default: every namespace)
+    namespaces: list[str] = Field(default_factory=list)
+
+    def counts_namespace(self, namespace: object) -> bool:
+        """Whether an object in ``namespace`` counts (every namespace does when none are named)."""
+        return not self.namespaces or namespace in self.namespaces
+
+
 # -- what a source finds ---------------------------------------------------------------------------------------------
 
 

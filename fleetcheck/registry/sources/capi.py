@@ -18,14 +18,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from pydantic import Field
-
 from fleetcheck.errors import KindUnavailable
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
-    ManagedSourceSpec,
     ManagementCluster,
+    NamespacedSourceSpec,
     Obj,
     SourceContext,
     condition_status,
@@ -41,12 +39,10 @@ CLUSTERS_KIND = "cluster.x-k8s.io/v1beta2 clusters"
 SECRET_TYPE = "cluster.x-k8s.io/secret"
 
 
-class CapiSourceSpec(ManagedSourceSpec):
+class CapiSourceSpec(NamespacedSourceSpec):
     """``{type: capi, context: MGMT, namespaces: [...]}``."""
 
     type: Literal["capi"] = "capi"
-    #: namespaces whose Clusters count (default: every namespace)
-    namespaces: list[str] = Field(default_factory=list)
     #: the kubeconfig Secret is ``<cluster name><secret_suffix>`` (some providers write ``-user-kubeconfig``)
     secret_suffix: str = "-kubeconfig"
 
@@ -95,7 +91,7 @@ class CapiSource(ManagedSource):
         wanted = []
         for obj in mgmt.list_all(CLUSTERS_KIND, self.what):
             meta = obj.get("metadata") or {}
-            if self.spec.namespaces and meta.get("namespace") not in self.spec.namespaces:
+            if not self.spec.counts_namespace(meta.get("namespace")):
                 continue
             if self.spec.selects(safe_name(str(meta.get("name", "")))):
                 wanted.append(obj)

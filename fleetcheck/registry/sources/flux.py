@@ -37,8 +37,8 @@ from fleetcheck.redact import redact
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
-    ManagedSourceSpec,
     ManagementCluster,
+    NamespacedSourceSpec,
     Obj,
     SourceContext,
     SourceUnavailable,
@@ -68,12 +68,10 @@ DEFAULT_KEYS = ("value", "value.yaml")
 _NAMED_USERS = 3
 
 
-class FluxSourceSpec(ManagedSourceSpec):
+class FluxSourceSpec(NamespacedSourceSpec):
     """``{type: flux, context: MGMT, name_label: fleet.example.com/cluster}``."""
 
     type: Literal["flux"] = "flux"
-    #: namespaces whose Flux objects count (default: every namespace)
-    namespaces: list[str] = Field(default_factory=list)
     #: which Flux kinds to read
     kinds: list[FluxKind] = Field(default_factory=lambda: list(_ALL_KINDS), min_length=1)
     #: label naming the cluster, on the kubeconfig Secret or the Flux object (default: the Secret's name)
@@ -133,7 +131,7 @@ class FluxSource(ManagedSource):
             for obj in objects:
                 meta = obj.get("metadata") or {}
                 namespace = str(meta.get("namespace") or "default")
-                if self.spec.namespaces and namespace not in self.spec.namespaces:
+                if not self.spec.counts_namespace(namespace):
                     continue
                 ref = _kubeconfig_ref(obj)
                 if ref is None:

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from fleetcheck.errors import KindUnavailable
 from fleetcheck.redact import redact
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,
     ManagedSource,
-    ManagedSourceSpec,
     ManagementCluster,
+    NamespacedSourceSpec,
     Obj,
     SourceContext,
     object_labels,
@@ -47,12 +45,10 @@ PREFERRED_KEYS = ("kubeconfig", "value")
 _MAX_KEYS_NAMED = 8
 
 
-class SveltosSourceSpec(ManagedSourceSpec):
+class SveltosSourceSpec(NamespacedSourceSpec):
     """``{type: sveltos, context: MGMT, namespaces: [...]}``."""
 
     type: Literal["sveltos"] = "sveltos"
-    #: namespaces whose SveltosClusters count (default: every namespace)
-    namespaces: list[str] = Field(default_factory=list)
 
 
 def kubeconfig_key(secret: Obj, key_name: str | None, origin: str) -> str:
@@ -91,7 +87,7 @@ class SveltosSource(ManagedSource):
         found = []
         for obj in mgmt.list_all(CLUSTERS_KIND, self.what):
             namespace = (obj.get("metadata") or {}).get("namespace")
-            if self.spec.namespaces and namespace not in self.spec.namespaces:
+            if not self.spec.counts_namespace(namespace):
                 continue
             cluster = self._cluster(mgmt, obj)
             cluster.error = redact(cluster.error) if cluster.error else None
