@@ -11,6 +11,7 @@ from fleetcheck.core.kinds import ResourceRef
 from fleetcheck.redact import redact
 from fleetcheck.registry.fleet import ClusterEntry, load_fleet
 from fleetcheck.state.base import ClusterUnreachable, KindUnavailable
+from fleetcheck.state.management import open_management_reader
 
 if TYPE_CHECKING:
     from fleetcheck.state.live import LiveClusterState
@@ -92,7 +93,9 @@ def print_clusters(
     cluster (mode 0600): the only way credentials read from a source reach a disk.
     ``output_format="json"`` prints the clusters as one JSON array instead.
     """
-    fleet = load_fleet(fleet_file, snapshots=list(snapshots) or None, profile=profile)
+    fleet = load_fleet(
+        fleet_file, snapshots=list(snapshots) or None, profile=profile, management_reader=open_management_reader
+    )
     with ThreadPoolExecutor(max_workers=8) as pool:
         probes = list(pool.map(lambda e: probe_cluster(e, timeout), fleet.clusters))
     rows = [

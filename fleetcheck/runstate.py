@@ -36,6 +36,7 @@ from fleetcheck.registry.fleet import ClusterEntry, Fleet, load_fleet
 from fleetcheck.registry.profile import Profile, load_profile
 from fleetcheck.registry.yamlfile import config_error_from_validation
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
+from fleetcheck.state.management import open_management_reader
 from fleetcheck.view import ClusterView, FleetView, PeerView
 
 __all__ = [
@@ -211,6 +212,8 @@ class RunState:
     _profiles: dict[str, Profile] = field(default_factory=dict)
     _states: dict[str, ClusterState] = field(default_factory=dict)
     _views: dict[str, ClusterView] = field(default_factory=dict)
+    #: the one FleetView of the run (its standards are decided once per cohort and question)
+    _fleet_view: FleetView | None = None
     _prefetch: dict[str, Future[None]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     #: one lock per cluster being opened: opening may run an exec plugin, and no other cluster waits for it
@@ -233,7 +236,12 @@ class RunState:
         with self._lock:
             if self._fleet is None:
                 opts = self.options
-                self._fleet = load_fleet(opts.fleet_file, snapshots=list(opts.snapshots) or None, profile=opts.profile)
+                self._fleet = load_fleet(
+                    opts.fleet_file,
+                    snapshots=list(opts.snapshots) or None,
+                    profile=opts.profile,
+                    management_reader=open_management_reader,
+                )
             return self._fleet
 
     @property
@@ -393,8 +401,18 @@ class RunState:
             return self._views[name]
 
     def fleet_view(self) -> FleetView:
-        """Every registered cluster (not only ``--cluster`` ones): comparisons need them all."""
-        return FleetView([self.view(name) for name in self.fleet.names()], self.options.reference_cluster)
+        """Every registered cluster (not only ``--cluster`` ones): comparisons need them all.
+
+        One per run, made on first use: views never change once made, and the
+        view's memo of decided standards is what keeps a fleet check linear in
+        the cohort's size rather than quadratic.
+        """
+        if self._fleet_view is None:
+            made = FleetView([self.view(name) for name in self.fleet.names()], self.options.reference_cluster)
+            with self._lock:
+                if self._fleet_view is None:
+                    self._fleet_view = made
+        return self._fleet_view
 
     def prefetch(self, name: str, kinds: Iterable[str], *, release: bool = False) -> Future[None]:
         """List ``kinds`` of cluster ``name`` in the background, once; errors are cached per kind.

@@ -239,6 +239,14 @@ class FleetView:
         self.clusters = clusters
         #: ``--reference-cluster NAME``: the standard of every fleet check, unless a profile declares one
         self.reference_cluster = reference_cluster
+        self._by_name = {c.name: c for c in clusters}
+        self._by_profile: dict[str, list[ClusterView]] = {}
+        for member in clusters:
+            self._by_profile.setdefault(member.profile.name, []).append(member)
+        self._cohorts: dict[tuple[str, ...], list[ClusterView]] = {}
+        #: standards already decided, per cohort and question (see :meth:`compare`): a cohort's standard is
+        #: the same for each of its members, so a fleet check over a cohort of n decides it once, not n times
+        self._standards: dict[Hashable, Standard[Any]] = {}
 
     def __iter__(self) -> Iterator[ClusterView]:
         return iter(self.clusters)
@@ -248,20 +256,24 @@ class FleetView:
 
     def get(self, name: str) -> ClusterView:
         """The cluster called ``name``."""
-        for cluster in self.clusters:
-            if cluster.name == name:
-                return cluster
-        raise KeyError(name)
+        return self._by_name[name]
 
     def peers(self, cluster: ClusterView) -> list[ClusterView]:
-        """Clusters of the same profile, ``cluster`` included."""
-        return [c for c in self.clusters if c.profile.name == cluster.profile.name]
+        """Clusters of the same profile, ``cluster`` included, in fleet order."""
+        return list(self._by_profile.get(cluster.profile.name, ()))
+
+    def _cohort_key(self, cluster: ClusterView) -> tuple[str, ...]:
+        return cohort_key(cluster.profile.name, cluster.profile.cohort_by, cluster.labels)
 
     def cohort(self, cluster: ClusterView) -> list[ClusterView]:
         """The clusters ``cluster`` is compared with, itself included: same profile and same ``cohort_by`` labels."""
-        keys = cluster.profile.cohort_by
-        mine = cohort_key(cluster.profile.name, keys, cluster.labels)
-        return [c for c in self.peers(cluster) if cohort_key(c.profile.name, keys, c.labels) == mine]
+        mine = self._cohort_key(cluster)
+        members = self._cohorts.get(mine)
+        if members is None:
+            keys = cluster.profile.cohort_by
+            members = [c for c in self.peers(cluster) if cohort_key(c.profile.name, keys, c.labels) == mine]
+            self._cohorts[mine] = members
+        return list(members)
 
     def cohort_label(self, cluster: ClusterView) -> str:
         """``profile prod`` or ``profile prod, env=prod, region=eu``: how messages name the cohort."""
@@ -295,21 +307,60 @@ class FleetView:
         newest: Callable[[V], Any] | None = None,
         reference_setting: tuple[str | None, str] = (None, ""),
     ) -> Standard[V]:
-        """The standard for ``cluster`` by the one rule: ``value(fact)`` of each cohort member (decided or not)."""
+        """The standard for ``cluster`` by the one rule: ``value(fact)`` of each cohort member (decided or not).
+
+        Decided once per cohort and question: facts are computed once per
+        cluster per run, so the same question to the same cohort has the same
+        answer for every member (but the reference cluster itself, which is
+        told so). A question whose functions cannot be told apart from
+        another's (a callable with unhashable captured values) is decided
+        afresh each time.
+        """
+        named = self.reference(cluster, reference_setting) if declared is None else None
+        question = _question(
+            self._cohort_key(cluster),
+            key,
+            value,
+            declared,
+            declared_as,
+            show,
+            derive,
+            newest,
+            named,
+            cluster.name if named is not None and named[0] == cluster.name else None,
+        )
+        if question is not None and question in self._standards:
+            cached: Standard[V] = self._standards[question]
+            return cached
+        decided = self._decide(cluster, key, value, declared, declared_as, show, derive, newest, named)
+        if question is not None:
+            self._standards[question] = decided
+        return decided
+
+    def _decide(
+        self,
+        cluster: ClusterView,
+        key: Fact[T],
+        value: Callable[[T], V | None],
+        declared: V | None,
+        declared_as: str,
+        show: Callable[[V], str],
+        derive: Derive,
+        newest: Callable[[V], Any] | None,
+        named: tuple[str, str] | None,
+    ) -> Standard[V]:
         readings = [_reading(peer, key, value) for peer in self.cohort(cluster)]
         reference: Reference[V] | None = None
-        if declared is None:
-            named = self.reference(cluster, reference_setting)
-            if named is not None:
-                name, named_by = named
-                try:
-                    other = self.get(name)
-                except KeyError:
-                    raise FleetcheckError(
-                        f"{named_by}: no cluster named {name!r} in the fleet (name one of "
-                        f"{', '.join(sorted(c.name for c in self.clusters)[:10])})"
-                    ) from None
-                reference = Reference(_reading(other, key, value), named_by)
+        if declared is None and named is not None:
+            name, named_by = named
+            try:
+                other = self.get(name)
+            except KeyError:
+                raise FleetcheckError(
+                    f"{named_by}: no cluster named {name!r} in the fleet (name one of "
+                    f"{', '.join(sorted(c.name for c in self.clusters)[:10])})"
+                ) from None
+            reference = Reference(_reading(other, key, value), named_by)
         return decide(
             cluster.name,
             readings,
@@ -376,3 +427,53 @@ def _reading(cluster: ClusterView, key: Fact[T], value: Callable[[T], V | None])
         raise  # no owner published the peer's facts: the comparison cannot be made, it is not an unreadable peer
     except FleetcheckError as exc:
         return Reading(cluster.name, None, str(exc))
+
+
+def _callable_identity(function: Callable[..., Any] | None) -> Hashable | None:
+    """What makes two callables give the same answers: their code and what they captured.
+
+    A check's lambda is a new object on every call, but its code object is
+    the enclosing function's constant, and its captured values (closure
+    cells, defaults) decide the rest. None when a captured value cannot be
+    hashed: that callable is never taken for another.
+    """
+    if function is None:
+        return ("none",)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        try:
+            hash(function)
+        except TypeError:
+            return None
+        return ("object", function)
+    closure = getattr(function, "__closure__", None) or ()
+    try:
+        cells = tuple(cell.cell_contents for cell in closure)
+    except ValueError:  # an empty cell: the enclosing function has not bound it yet
+        return None
+    defaults = getattr(function, "__defaults__", None)
+    kwdefaults = tuple(sorted((getattr(function, "__kwdefaults__", None) or {}).items()))
+    identity = (getattr(function, "__module__", None), id(code), code, cells, defaults, kwdefaults)
+    try:
+        hash(identity)
+    except TypeError:
+        return None
+    return identity
+
+
+def _question(*parts: Any) -> Hashable | None:
+    """The memo key of one :meth:`FleetView.compare` call, or None when some part cannot be told apart."""
+    key: list[Any] = []
+    for part in parts:
+        if callable(part) and not isinstance(part, type | Fact):
+            identity = _callable_identity(part)
+            if identity is None:
+                return None
+            key.append(identity)
+        else:
+            key.append(part)
+    try:
+        hash(tuple(key))
+    except TypeError:
+        return None
+    return tuple(key)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fleetcheck.core.kinds import kind_key
 from fleetcheck.errors import ConfigError
-from fleetcheck.registry.fleet import DeclaredFacts, labels_to_str
+from fleetcheck.registry.declared import DeclaredFacts, labels_to_str
 from fleetcheck.registry.yamlfile import AliasBombError, config_error_from_validation, expanded_node_count
 
 __all__ = ["ClusterFile", "decode_documents", "read_cluster_file"]

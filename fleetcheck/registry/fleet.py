@@ -3,201 +3,43 @@
 Three ways in, one model out: a ``fleet.yaml``; no fleet file at all (every
 context of the merged kubeconfig is a cluster, as the seed's
 ``kubectl --context`` loop did); or ``--snapshot DIR`` folders. Every
-input problem is a one-line :class:`ConfigError` (exit 2).
+input problem is a one-line :class:`ConfigError` (exit 2). The models are
+:mod:`fleetcheck.registry.fleet_model` and :mod:`fleetcheck.registry.declared`,
+re-exported here.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from fleetcheck.core.providers import PROVIDERS
 from fleetcheck.errors import ConfigError
+from fleetcheck.registry.cluster_file import read_cluster_file
+from fleetcheck.registry.declared import DeclaredFacts, labels_to_str
+from fleetcheck.registry.fleet_model import ClusterEntry, ClusterSpec, ExplicitCluster, Fleet, FleetFile
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.yamlfile import config_error_from_validation, read_yaml_mapping
 
 if TYPE_CHECKING:
     from fleetcheck.registry.sources.base import SourceSpec
+    from fleetcheck.registry.sources.reader import ManagementReaderFactory
 
-__all__ = ["ClusterEntry", "DeclaredFacts", "ExplicitCluster", "Fleet", "FleetFile", "labels_to_str", "load_fleet"]
+__all__ = [
+    "ClusterEntry",
+    "ClusterSpec",
+    "DeclaredFacts",
+    "ExplicitCluster",
+    "Fleet",
+    "FleetFile",
+    "labels_to_str",
+    "load_fleet",
+    "merge_layers",
+]
 
 _FIX = "see 'Fleet file' in the README for the allowed fields"
-_NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$"
-
-
-def labels_to_str(value: Any) -> Any:
-    """YAML turns ``expires: 2027-01-01`` into a date and ``tier: 1`` into an int; labels are strings."""
-    if isinstance(value, dict):
-        out: dict[Any, Any] = {}
-        for key, item in value.items():
-            if isinstance(item, date | datetime):
-                out[key] = item.isoformat()
-            elif isinstance(item, bool):
-                out[key] = str(item).lower()
-            elif isinstance(item, int | float):
-                out[key] = str(item)
-            else:
-                out[key] = item
-        return out
-    return value
-
-
-class DeclaredFacts(BaseModel):
-    """Facts the API cannot show (managed control planes, network endpoints)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    oidc_issuer: str | None = None
-    oidc_client_id: str | None = None
-    oidc_username_prefix: str | None = None
-    #: ``host:port`` of the cluster's DNS service as reachable from the runner (FC-DNS-004)
-    dns_endpoint: str | None = None
-    #: the structured authentication config, when the API server uses ``--authentication-config``
-    authentication_config: str | None = None
-    #: who runs the cluster (eks, gke, aks, openshift, rke2, k3s, kind, kubeadm), for clusters whose nodes and
-    #: version do not say (a private EKS AMI without the eks.amazonaws.com labels, a hardened RKE2 build);
-    #: it wins over what the provider fact detects
-    provider: str | None = None
-
-    @field_validator("provider")
-    @classmethod
-    def _known_provider(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = value.strip().lower()
-        known = [p for p in PROVIDERS if p != "unknown"]
-        if name not in known:
-            shown = value if len(value) <= 40 else value[:39] + "…"
-            raise ValueError(f"{shown!r} is not a provider: write one of {', '.join(known)} (or leave it out)")
-        return name
-
-
-class ClusterSpec(BaseModel):
-    """One ``clusters:`` entry of a fleet file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=_NAME_PATTERN)
-    context: str | None = None
-    kubeconfig: str | None = None
-    snapshot: str | None = None
-    profile: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
-
-    _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> ClusterSpec:
-        if self.snapshot and (self.context or self.kubeconfig):
-            raise ValueError("give either 'snapshot' or 'context'/'kubeconfig', not both")
-        return self
-
-
-class FleetDefaults(BaseModel):
-    """``defaults:`` of a fleet file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    profile: str = "default"
-    kubeconfig: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-
-    _coerce_labels = field_validator("labels", mode="before")(labels_to_str)
-
-
-class FleetFile(BaseModel):
-    """A ``fleet.yaml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: int = Field(default=1, ge=1, le=1)
-    defaults: FleetDefaults = Field(default_factory=FleetDefaults)
-    clusters: list[ClusterSpec] = Field(default_factory=list)
-    #: where else clusters come from (kubeconfig, file, capi, argocd, karmada, ocm, rancher, clusterprofile, flux,
-    #: sveltos); each entry is
-    #: validated by its type's model in :mod:`fleetcheck.registry.sources`, which the registry imports only when used
-    sources: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class ClusterEntry(BaseModel):
-    """A resolved cluster: name, how to reach it, labels, profile, declared facts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    context: str | None = None
-    kubeconfig: tuple[str, ...] = ()
-    snapshot: str | None = None
-    profile: str = "default"
-    labels: dict[str, str] = Field(default_factory=dict)
-    facts: DeclaredFacts = Field(default_factory=DeclaredFacts)
-    #: where the registry learned of it: ``fleet.yaml``, ``kubeconfig``, ``snapshot``, a source tag (``capi+argocd``)
-    source: str = ""
-    server: str | None = None
-    #: why the cluster cannot be opened (credentials a source could not use): its checks error with this reason
-    credentials_error: str | None = None
-    #: how the registry assembled the entry (sources merged, renames, the fleet manager's view of the cluster)
-    notes: tuple[str, ...] = ()
-    #: credentials a source read from a Secret: in memory only, never dumped, printed or logged
-    credentials: MergedKubeconfig | None = Field(default=None, exclude=True, repr=False)
-    #: where each label and declared fact came from (``labels.tier`` -> ``cluster.yaml``, ``facts.oidc_issuer`` ->
-    #: ``fleet file``), for ``fleetcheck clusters``; keys absent here came from the one place the entry was made
-    origins: dict[str, str] = Field(default_factory=dict)
-
-    def merged_kubeconfig(self) -> MergedKubeconfig:
-        """The credentials to reach it: a source's in-memory kubeconfig, else its kubeconfig files merged."""
-        if self.credentials is not None:
-            return self.credentials
-        return merge_kubeconfigs([Path(p) for p in self.kubeconfig])
-
-    @property
-    def is_snapshot(self) -> bool:
-        """Backed by a snapshot folder rather than a live API server."""
-        return self.snapshot is not None
-
-
-class ExplicitCluster(NamedTuple):
-    """A cluster written in the fleet file (``clusters:`` or a ``type: file`` source), and what it inherits."""
-
-    where: str
-    spec: ClusterSpec
-    source: str
-    labels: Mapping[str, str] = {}  # read only: the source's labels, under the cluster's own
-    profile: str | None = None
-    profile_field: str = ""
-
-
-class Fleet(BaseModel):
-    """Every cluster of the run, in a stable order."""
-
-    model_config = ConfigDict(frozen=True)
-
-    clusters: tuple[ClusterEntry, ...]
-    source: str
-    default_profile: str = "default"
-
-    def names(self) -> list[str]:
-        """Cluster names in registry order."""
-        return [c.name for c in self.clusters]
-
-    def get(self, name: str) -> ClusterEntry:
-        """The cluster called ``name``."""
-        for cluster in self.clusters:
-            if cluster.name == name:
-                return cluster
-        raise KeyError(name)
-
-    def matching(self, globs: list[str] | None) -> list[ClusterEntry]:
-        """Clusters whose name matches any glob (all when none given)."""
-        if not globs:
-            return list(self.clusters)
-        return [c for c in self.clusters if any(fnmatch.fnmatchcase(c.name, g) for g in globs)]
 
 
 def _resolve_path(value: str, base: Path, source: Path, field: str) -> Path:
@@ -260,10 +102,6 @@ def _from_kubeconfig(merged: MergedKubeconfig, profile: str) -> Fleet:
 
 
 def _from_snapshots(dirs: list[Path], profile: str) -> Fleet:
-    from fleetcheck.registry.cluster_file import (
-        read_cluster_file,  # local: cluster_file imports DeclaredFacts from here
-    )
-
     entries: list[ClusterEntry] = []
     seen: dict[str, Path] = {}
     for folder in dirs:
@@ -320,15 +158,11 @@ def merge_layers(layers: list[Layer]) -> tuple[dict[str, str], DeclaredFacts, di
 
 def _cluster_file_layer(folder: Path) -> list[Layer]:
     """The labels and facts a snapshot's own ``cluster.yaml`` declares (none when it has no such file)."""
-    from fleetcheck.registry.cluster_file import (
-        read_cluster_file,  # local: cluster_file imports DeclaredFacts from here
-    )
-
     meta = read_cluster_file(folder)
     return [(f"{folder.name}/cluster.yaml", meta.labels, meta.facts)]
 
 
-def _from_file(path: Path, profile_override: str | None) -> Fleet:
+def _from_file(path: Path, profile_override: str | None, management_reader: ManagementReaderFactory | None) -> Fleet:
     raw = read_yaml_mapping(path, "fleet file")
     try:
         spec = FleetFile.model_validate(raw)
@@ -341,7 +175,8 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
     explicit = [ExplicitCluster(f"clusters[{i}]", c, f"fleet file {path.name}") for i, c in enumerate(spec.clusters)]
     sources: list[tuple[int, SourceSpec]] = []
     if spec.sources:
-        from fleetcheck.registry.sources import explicit_clusters, parse_sources  # local: only fleets with sources
+        # local: only a fleet file with sources loads the sources' models (about 30 ms of import)
+        from fleetcheck.registry.sources import explicit_clusters, parse_sources
 
         sources = parse_sources(spec.sources, path)
         explicit += explicit_clusters(sources)
@@ -427,7 +262,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
             )
         )
     if sources:
-        from fleetcheck.registry.sources import SourceContext, discover_sources
+        from fleetcheck.registry.sources import SourceContext, discover_sources  # local: as parse_sources above
 
         source_context = SourceContext(
             fleet_file=path,
@@ -437,6 +272,7 @@ def _from_file(path: Path, profile_override: str | None) -> Fleet:
             default_kubeconfig=spec.defaults.kubeconfig,
             resolve_profile=lambda ref, field: _profile_ref(ref, base, path, field),
             merged_cache=merged_cache,
+            management_reader=management_reader,
         )
         entries = discover_sources(sources, source_context, entries)
         if not entries:
@@ -452,8 +288,15 @@ def load_fleet(
     snapshots: list[str | Path] | None = None,
     kubeconfig: list[Path] | None = None,
     profile: str | None = None,
+    management_reader: ManagementReaderFactory | None = None,
 ) -> Fleet:
-    """Build the fleet from snapshots, a fleet file, or the kubeconfig's contexts (in that order)."""
+    """Build the fleet from snapshots, a fleet file, or the kubeconfig's contexts (in that order).
+
+    ``management_reader`` opens the management clusters a fleet file's discovering sources read (capi,
+    argocd, flux, ...): the registry is below the state layer and cannot build a live client, so the
+    caller passes one (:func:`fleetcheck.state.management.open_management_reader`). A fleet that needs
+    one and was given none raises :class:`TypeError`, before any request.
+    """
     if snapshots:
         if fleet_file:
             raise ConfigError(
@@ -464,6 +307,6 @@ def load_fleet(
             )
         return _from_snapshots([Path(s) for s in snapshots], profile or "default")
     if fleet_file:
-        return _from_file(Path(fleet_file), profile)
+        return _from_file(Path(fleet_file), profile, management_reader)
     merged = merge_kubeconfigs(kubeconfig or default_kubeconfig_paths())
     return _from_kubeconfig(merged, profile or "default")

@@ -20,10 +20,9 @@ from types import FrameType
 import orjson
 
 from fleetcheck.errors import EXIT_CONFIG, FleetcheckError
-from fleetcheck.state.snapshot_model import Snapshot
 
 from .kubeconfig import write_private_file
-from .server import ReplayServer
+from .server import ReplayServer, SnapshotFolder
 
 __all__ = ["TOKEN_ENV", "build_parser", "main"]
 
@@ -86,16 +85,15 @@ def _parse_offsets(values: list[str]) -> dict[str, float]:
     return offsets
 
 
-def _load(dirs: list[str]) -> list[Snapshot]:
-    from fleetcheck.state.snapshot import load_snapshot
-
-    snapshots = []
+def _folders(dirs: list[str]) -> list[SnapshotFolder]:
+    """The folders to serve, named now and parsed one at a time when the server renders them."""
+    folders = []
     for folder in dirs:
         path = Path(folder)
         if not path.is_dir():
             raise ValueError(f"snapshot folder not found: {folder}")
-        snapshots.append(load_snapshot(path))
-    return snapshots
+        folders.append(SnapshotFolder.at(path))
+    return folders
 
 
 def _wait_for_signal() -> None:
@@ -126,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_CONFIG
     try:
         offsets = _parse_offsets(args.clock_offset)
-        snapshots = _load(args.dirs)
+        snapshots = _folders(args.dirs)
         server = ReplayServer(
             snapshots,
             token=args.token or os.environ.get(TOKEN_ENV) or None,
@@ -140,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         server.start()
-    except OSError as exc:
+    except FleetcheckError as exc:  # a folder's file is not valid kubectl output: named in the message
+        return _fail(str(exc))
+    except (OSError, ValueError) as exc:
         return _fail(f"cannot start the replay server: {exc}")
     ready: Path | None = args.ready_file
     try:

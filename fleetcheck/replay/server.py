@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from fleetcheck.state.snapshot import load_snapshot, snapshot_name
 from fleetcheck.state.snapshot_model import Snapshot
 
 from .certs import SERVED_VALIDITY, TLSMaterial, generate_tls, server_ssl_context
@@ -42,7 +43,7 @@ from .pages import PageCache, TimeRebaser, build_cluster_pages
 from .requestlog import RequestLog, RequestRecord
 from .routes import ClusterAPI, Reply, continue_page, status_reply
 
-__all__ = ["ReplayServer", "RequestRecord"]
+__all__ = ["ReplayServer", "RequestRecord", "SnapshotFolder"]
 
 log = logging.getLogger("fleetcheck.replay")
 
@@ -111,6 +112,28 @@ def _loopback_only(host: str) -> str:
 DRIFT_STEP_S = 10
 
 
+@dataclass(frozen=True)
+class SnapshotFolder:
+    """A snapshot folder, named from its ``cluster.yaml`` and read only when the server renders it.
+
+    The server keeps only the rendered bytes, so a fleet of folders is held
+    in memory once (as bytes), never also as parsed objects: a
+    thousand-cluster benchmark fits where every parsed snapshot would not.
+    """
+
+    name: str
+    path: Path
+
+    @classmethod
+    def at(cls, path: str | Path) -> SnapshotFolder:
+        """The folder at ``path``, named as :func:`~fleetcheck.state.snapshot.load_snapshot` names it."""
+        return cls(snapshot_name(path), Path(path))
+
+    def load(self) -> Snapshot:
+        """Parse the folder (:class:`~fleetcheck.errors.ConfigError` naming the bad file)."""
+        return load_snapshot(self.path)
+
+
 class ReplayServer:
     """Read-only Kubernetes API endpoints for captured clusters, one HTTPS port per cluster.
 
@@ -127,7 +150,7 @@ class ReplayServer:
 
     def __init__(
         self,
-        snapshots: Sequence[Snapshot],
+        snapshots: Sequence[Snapshot | SnapshotFolder],
         *,
         token: str | None = None,
         host: str = "127.0.0.1",
@@ -146,11 +169,13 @@ class ReplayServer:
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"duplicate cluster names: {', '.join(duplicates)} (each cluster needs its own)")
-        self._snapshots = list(snapshots)
-        #: clusters whose timestamps were rebased at start, and so keep following the clock
+        #: parsed snapshots (a caller's, kept by it anyway) or folders, parsed one at a time at start and let go
+        self._sources = list(snapshots)
+        self._names = names
         #: the server's real clock, epoch seconds (a test passes its own to serve "minutes later" at once)
         self._time = time_source
-        self._rebased = {s.name for s in self._snapshots if rebase_time and s.captured is not None}
+        #: clusters whose timestamps were rebased at start, and so keep following the clock (known once rendered)
+        self._rebased: set[str] = set()
         self._drift: tuple[int, TimeRebaser] | None = None
         self._token = token if token is not None else secrets.token_urlsafe(32)
         if not self._token or any(ch.isspace() for ch in self._token):
@@ -190,12 +215,17 @@ class ReplayServer:
         return self
 
     def _open(self) -> None:
-        deadline = time.monotonic() + self._start_timeout
         self.started_at = datetime.fromtimestamp(self._time(), UTC)
         self._tls = generate_tls(self._tls_validity)
         ssl_context = None if self._plain_http else server_ssl_context(self._tls)
-        cache_share = max(8 * 1024 * 1024, PAGE_CACHE_BYTES // len(self._snapshots))
-        for snapshot in self._snapshots:
+        # The cache is one budget for the whole fleet (each cluster's list is mostly asked for once).
+        cache_share = max(1024 * 1024, PAGE_CACHE_BYTES // len(self._sources))
+        for source in self._sources:
+            snapshot = source.load() if isinstance(source, SnapshotFolder) else source
+            if snapshot.name != source.name:  # the same rule names both: a folder renamed while starting
+                raise ValueError(f"snapshot folder {source} now holds cluster {snapshot.name!r}")
+            if self._rebase_time and snapshot.captured is not None:
+                self._rebased.add(snapshot.name)
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 sock.bind((self._host, 0))
@@ -213,6 +243,8 @@ class ReplayServer:
         if self._request_log_path is not None:
             self._log.open_file(self._request_log_path)
 
+        # The start timeout bounds listening, not rendering (which grows with the fleet and is bounded by its size).
+        deadline = time.monotonic() + self._start_timeout
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="fleetcheck-replay", daemon=True)
@@ -312,7 +344,7 @@ class ReplayServer:
     @property
     def clusters(self) -> list[str]:
         """Cluster names, in the order given."""
-        return [snapshot.name for snapshot in self._snapshots]
+        return list(self._names)
 
     @property
     def ca_pem(self) -> bytes:

@@ -30,11 +30,11 @@ from fleetcheck.core.kinds import (
 )
 from fleetcheck.core.refs import name_list
 from fleetcheck.errors import ConfigError
-from fleetcheck.registry.cluster_file import decode_documents, read_cluster_file
+from fleetcheck.registry.cluster_file import ClusterFile, decode_documents, read_cluster_file
 from fleetcheck.state.snapshot_coverage import apply_declared_kinds, apply_layout
 from fleetcheck.state.snapshot_model import Snapshot
 
-__all__ = ["load_snapshot", "parse_timestamp"]
+__all__ = ["load_snapshot", "parse_timestamp", "snapshot_name"]
 
 _SUFFIXES = {".json", ".yaml", ".yml"}
 _SKIP_NAMES = {"cluster.yaml", "cluster.yml", "serverversion.json", "planted.json"}
@@ -230,6 +230,23 @@ def _check_object(obj: Any, file: Path, where: str) -> dict[str, Any] | None:
     return obj
 
 
+def _name_of(meta: ClusterFile, root: Path) -> str:
+    """The cluster a folder holds: ``cluster.yaml``'s name, else the folder's own name."""
+    return meta.name or root.resolve().name
+
+
+def snapshot_name(path: str | Path) -> str:
+    """The name :func:`load_snapshot` gives the folder's cluster, read from ``cluster.yaml`` alone.
+
+    Lets a caller (the replay server) name a fleet of folders without
+    parsing any of their objects.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise ConfigError(root, "", "snapshot folder not found", "pass a folder of kubectl output")
+    return _name_of(read_cluster_file(root), root)
+
+
 def load_snapshot(path: str | Path) -> Snapshot:
     """Read one snapshot folder into a :class:`Snapshot`.
 
@@ -246,7 +263,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
             "pass a folder of kubectl output (see 'fleetcheck snapshot --help')",
         )
     meta = read_cluster_file(root)
-    snap = Snapshot(name=meta.name or root.resolve().name, path=root, labels=dict(meta.labels))
+    snap = Snapshot(name=_name_of(meta, root), path=root, labels=dict(meta.labels))
     seen: dict[str, dict[tuple[str, str], int]] = {}
     skipped_untyped = 0
     not_objects: list[str] = []

@@ -102,3 +102,34 @@ def test_replay_process_serves_folders(tmp_path: Path, api_client: ClientFactory
 def test_replay_process_reports_a_failed_start(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="snapshot folder not found"):
         ReplayProcess([tmp_path / "missing"], tmp_path / "kc", ready_timeout=60).start()
+
+
+def test_a_malformed_file_in_a_served_folder_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Folders are parsed when the server renders them: a broken file still names itself, with no traceback."""
+    good = write_snapshot_dir(tmp_path, "good")
+    bad = write_snapshot_dir(tmp_path, "bad")
+    (bad / "pods.json").write_text('{"apiVersion": "v1", "kind": "List", "items": [')
+    code = main([str(good), str(bad), "--kubeconfig-out", str(tmp_path / "kc")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "pods.json" in err and "Traceback" not in err
+    assert not (tmp_path / "kc").exists()
+
+
+def test_folders_are_named_up_front_and_not_kept_parsed(tmp_path: Path, api_client: ClientFactory) -> None:
+    """A folder is served under cluster.yaml's name, and the running server holds no parsed snapshot of it."""
+    from fleetcheck.replay.server import ReplayServer, SnapshotFolder
+    from fleetcheck.state.snapshot_model import Snapshot
+
+    folder = write_snapshot_dir(tmp_path, "folder-name")
+    (folder / "cluster.yaml").write_text(f"name: declared-name\ncaptured: {ts(CAPTURED)}\n")
+    source = SnapshotFolder.at(folder)
+    assert source.name == "declared-name"
+    with ReplayServer([source]) as server:
+        assert server.clusters == ["declared-name"]
+        assert not any(isinstance(kept, Snapshot) for kept in server._sources)
+        kubeconfig = server.write_kubeconfig(tmp_path / "kc")
+        pods = k8s.CoreV1Api(api_client("declared-name", kubeconfig)).list_pod_for_all_namespaces()
+        assert len(pods.items) == 12

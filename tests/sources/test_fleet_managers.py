@@ -17,6 +17,7 @@ from fleetcheck.errors import ConfigError
 from fleetcheck.registry.fleet import Fleet, load_fleet
 from fleetcheck.registry.kubeconfig import merge_kubeconfigs
 from fleetcheck.state.live import LiveClusterState
+from fleetcheck.state.management import open_management_reader
 from tests.sources.conftest import QUOTA_CHECKS, WORKLOADS, Site
 
 BROKEN = {
@@ -59,6 +60,11 @@ SOURCES = {
 }
 
 
+def _load_fleet(path: Path) -> Fleet:
+    """The fleet as the run loads it: management clusters read by the live reader, over HTTPS."""
+    return load_fleet(path, management_reader=open_management_reader)
+
+
 def _write_fleet(site: Site, name: str, sources: Sequence[Mapping[str, object]]) -> Path:
     path = site.root / name
     doc = {"defaults": {"kubeconfig": str(site.mgmt_kubeconfig)}, "sources": sources}
@@ -73,7 +79,7 @@ def _assert_no_secret(text: str, site: Site, where: str) -> None:
 
 @pytest.fixture(scope="module")
 def fleet(site: Site) -> Fleet:
-    return load_fleet(site.fleet_file)
+    return _load_fleet(site.fleet_file)
 
 
 def test_every_source_contributes_its_clusters(fleet: Fleet, site: Site) -> None:
@@ -219,15 +225,15 @@ def test_rancher_clusters_go_through_the_proxy_and_merge_by_their_direct_endpoin
 ) -> None:
     rancher = {"type": "rancher", "context": "mgmt-b", "url": "https://rancher.example.com/"}
     monkeypatch.delenv("RANCHER_TOKEN", raising=False)
-    alone = load_fleet(_write_fleet(site, "rancher.yaml", [rancher]))
+    alone = _load_fleet(_write_fleet(site, "rancher.yaml", [rancher]))
     entry = alone.get("wl-b-in-rancher")
     assert entry.server == "https://rancher.example.com/k8s/clusters/c-m-abc123"
     assert entry.credentials_error == "no Rancher API token: set $RANCHER_TOKEN"
     assert entry.labels == {"env": "staging", "provider.cattle.io": "rke2"}  # keys without a prefix/ are kept
     monkeypatch.setenv("RANCHER_TOKEN", "token-abcde:" + "x" * 40)
-    with_token = load_fleet(_write_fleet(site, "rancher.yaml", [rancher]))
+    with_token = _load_fleet(_write_fleet(site, "rancher.yaml", [rancher]))
     assert with_token.get("wl-b-in-rancher").credentials is not None
-    both = load_fleet(_write_fleet(site, "both.yaml", [{"type": "capi", "context": "mgmt-b"}, rancher]))
+    both = _load_fleet(_write_fleet(site, "both.yaml", [{"type": "capi", "context": "mgmt-b"}, rancher]))
     assert both.names() == ["wl-b"]
     assert both.get("wl-b").source == "capi+rancher"
 
@@ -238,23 +244,23 @@ def test_a_source_whose_management_cluster_cannot_answer_stops_the_run_unless_op
     wrong = {"type": "ocm", "context": "mgmt-a"}  # mgmt-a has no OCM hub
     path = _write_fleet(site, "wrong.yaml", [{"type": "capi", "context": "mgmt-a"}, wrong])
     with pytest.raises(ConfigError) as info:
-        load_fleet(path)
+        _load_fleet(path)
     assert info.value.field == "sources[1]"
     assert "context 'mgmt-a' does not serve OCM ManagedClusters" in info.value.problem
     path = _write_fleet(site, "optional.yaml", [{"type": "capi", "context": "mgmt-a"}, {**wrong, "optional": True}])
-    assert "wl-a" in load_fleet(path).names()
+    assert "wl-a" in _load_fleet(path).names()
     assert "optional source skipped" in caplog.text
 
 
 def test_clusters_without_readable_credentials_take_a_kubeconfig_context(site: Site) -> None:
     workload_kubeconfig = site.workloads.write_kubeconfig(site.root / "workloads.kubeconfig")
     ocm = {"type": "ocm", "context": "mgmt-b", "credentials_kubeconfig": str(workload_kubeconfig)}
-    fleet = load_fleet(_write_fleet(site, "ocm-mapped.yaml", [ocm]))
+    fleet = _load_fleet(_write_fleet(site, "ocm-mapped.yaml", [ocm]))
     wl_e = fleet.get("wl-e")  # a context named like the cluster fills the gap
     assert wl_e.credentials is None and wl_e.credentials_error is None
     assert wl_e.context == "wl-e" and wl_e.kubeconfig == (str(workload_kubeconfig),)
     assert any(n.startswith("credentials from context 'wl-e'") for n in wl_e.notes)
     edge = fleet.get("edge-x")
     assert edge.credentials_error is not None and "has no context 'edge-x'" in edge.credentials_error
-    mapped = load_fleet(_write_fleet(site, "ocm-mapped.yaml", [{**ocm, "contexts": {"edge-x": "wl-a"}}]))
+    mapped = _load_fleet(_write_fleet(site, "ocm-mapped.yaml", [{**ocm, "contexts": {"edge-x": "wl-a"}}]))
     assert mapped.get("edge-x").context == "wl-a" and mapped.get("edge-x").credentials_error is None

@@ -20,6 +20,7 @@ from fleetcheck.registry.sources.flux import KINDS as FLUX_KINDS
 from fleetcheck.registry.sources.sveltos import CLUSTERS_KIND as SVELTOS_KIND
 from fleetcheck.registry.sources.sveltos import kubeconfig_key
 from fleetcheck.replay import ReplayServer
+from fleetcheck.state.management import open_management_reader
 from fleetcheck.state.snapshot import load_snapshot
 from tests.sources import managers as m
 from tests.sources.conftest import REPO, Site
@@ -32,7 +33,7 @@ def _load(site: Site, sources: Sequence[Mapping[str, object]], kubeconfig: Path 
     path = site.root / "inventory.yaml"
     doc = {"defaults": {"kubeconfig": str(kubeconfig or site.mgmt_kubeconfig)}, "sources": sources}
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return load_fleet(path)
+    return load_fleet(path, management_reader=open_management_reader)
 
 
 def _error(fleet: Fleet, name: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleetcheck.errors import ConfigError
-from fleetcheck.registry.fleet import ClusterEntry
+from fleetcheck.registry.fleet_model import ClusterEntry
 from fleetcheck.registry.sources.argocd import ArgoCDSource
 from fleetcheck.registry.sources.base import (
     DiscoveredCluster,

@@ -4,14 +4,15 @@ A *source* turns something outside the fleet file (a kubeconfig, a Cluster
 API management cluster, Argo CD's cluster Secrets, Karmada or OCM
 registrations, Rancher, SIG-Multicluster ClusterProfiles, Flux kubeConfig
 references, Sveltos) into :class:`DiscoveredCluster` records. This module
-turns those into :class:`~fleetcheck.registry.fleet.ClusterEntry` objects
+turns those into :class:`~fleetcheck.registry.fleet_model.ClusterEntry` objects
 (labels, profile, facts, credentials) the same way for every source, so a
 source only has to know its own API.
 
 A source never knows about checks. It reads a management cluster through
-:class:`ManagementCluster` (the same live client and timeouts the scan
-uses), and credentials it reads stay in memory
-(:mod:`fleetcheck.registry.sources.credentials`).
+:class:`ManagementCluster`, over the :class:`~fleetcheck.registry.sources.reader.ManagementReader`
+the caller's factory opens (the same live client and timeouts the scan
+uses: :mod:`fleetcheck.state.management`), and credentials it reads stay in
+memory (:mod:`fleetcheck.registry.sources.credentials`).
 """
 
 from __future__ import annotations
@@ -23,18 +24,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fleetcheck.core.kinds import ResourceRef, parse_kind
 from fleetcheck.errors import ConfigError, KindUnavailable
-from fleetcheck.registry.fleet import ClusterEntry, DeclaredFacts, labels_to_str
+from fleetcheck.registry.declared import DeclaredFacts, labels_to_str
+from fleetcheck.registry.fleet_model import ClusterEntry
 from fleetcheck.registry.kubeconfig import MergedKubeconfig, default_kubeconfig_paths, merge_kubeconfigs
 from fleetcheck.registry.sources.credentials import InMemoryKubeconfig
-
-if TYPE_CHECKING:
-    from fleetcheck.state.live import LiveClusterState
+from fleetcheck.registry.sources.reader import ManagementReader, ManagementReaderFactory, Obj
 
 __all__ = [
     "DiscoveredCluster",
@@ -51,8 +51,6 @@ __all__ = [
     "object_labels",
     "safe_name",
 ]
-
-Obj = dict[str, Any]
 
 log = logging.getLogger("fleetcheck.sources")
 
@@ -194,6 +192,17 @@ class SourceContext:
     #: (profile reference, field) -> resolved profile (a built-in name or a file path); raises ConfigError
     resolve_profile: Callable[[str, str], str]
     merged_cache: dict[tuple[str, ...], MergedKubeconfig] = field(default_factory=dict)
+    #: opens a reader on a management cluster (the registry cannot build a live client: it is a layer below)
+    management_reader: ManagementReaderFactory | None = None
+
+    def require_management_reader(self, where: str) -> ManagementReaderFactory:
+        """The reader factory; a :class:`TypeError` when the caller passed none (a wiring bug, not bad input)."""
+        if self.management_reader is None:
+            raise TypeError(
+                f"{self.fleet_file}: {where} reads a management cluster, but load_fleet() was given no "
+                "management_reader: pass fleetcheck.state.management.open_management_reader"
+            )
+        return self.management_reader
 
     def resolve_path(self, value: str) -> Path:
         """A path from the fleet file: ``~`` expanded, relative to the fleet file's folder."""
@@ -236,29 +245,42 @@ class SourceContext:
 class ManagementCluster:
     """Read-only access to the cluster a source reads its inventory from.
 
-    Lists go through :class:`~fleetcheck.state.live.LiveClusterState` (discovery
-    picks the version the server serves). Secrets are read narrowly: one GET
-    per named Secret, or a list of one namespace with a label selector, never
-    every Secret of the cluster, so the RBAC a source needs is as small as
-    the fleet manager allows and no unrelated Secret enters memory. Those two
-    reads use the live state's request helpers (timeouts, retries, error
-    messages) with a namespaced path, which its cluster-wide ``list`` has not.
+    Every request goes through the :class:`ManagementReader` the caller's
+    factory opened (the live one picks the version the server serves by
+    discovery, and keeps the scan's timeouts, retries and error messages).
+    Secrets are read narrowly: one GET per named Secret, or a list of one
+    namespace with a label selector, never every Secret of the cluster, so
+    the RBAC a source needs is as small as the fleet manager allows and no
+    unrelated Secret enters memory.
     """
 
-    def __init__(self, fleet_file: Path, where: str, merged: MergedKubeconfig, context: str, timeout: float) -> None:
-        from fleetcheck.state.live import LiveClusterState, LiveOptions  # local: kubernetes loads only when needed
-
+    def __init__(
+        self, fleet_file: Path, where: str, merged: MergedKubeconfig, context: str, reader: ManagementReader
+    ) -> None:
         self.fleet_file = fleet_file
         self.where = where
         self.context = context
         self.merged = merged
-        options = LiveOptions(connect_timeout=min(timeout, 5.0), read_timeout=timeout, attempts=2, cluster_budget=None)
-        self._state: LiveClusterState = LiveClusterState(f"{where} context {context}", merged, context, options)
+        self._reader = reader
+
+    @classmethod
+    def open(
+        cls,
+        factory: ManagementReaderFactory,
+        fleet_file: Path,
+        where: str,
+        merged: MergedKubeconfig,
+        context: str,
+        timeout: float,
+    ) -> ManagementCluster:
+        """The management cluster behind ``context``, read with ``timeout`` seconds per request."""
+        reader = factory(f"{where} context {context}", merged, context, timeout)
+        return cls(fleet_file, where, merged, context, reader)
 
     @property
     def server(self) -> str:
         """The management cluster's API server URL."""
-        return str(self._state.server)
+        return self._reader.server
 
     def list_all(
         self, kind: str, what: str, *, namespace: str | None = None, label_selector: str | None = None
@@ -289,8 +311,7 @@ class ManagementCluster:
         """
         try:
             if namespace is None and not label_selector:
-                listed = self._state.fetch(kind)
-                return listed.items if listed.served else None
+                return self._reader.list_cluster_wide(parse_kind(kind))
             return self._list_selected(parse_kind(kind), namespace, label_selector)
         except KindUnavailable as exc:
             where = f" in namespace {namespace!r}" if namespace else ""
@@ -299,7 +320,7 @@ class ManagementCluster:
             ) from None
 
     def _list_selected(self, ref: ResourceRef, namespace: str | None, label_selector: str | None) -> list[Obj] | None:
-        resolved = self._state._resolve(ref)  # discovery: the version the server serves
+        resolved = self._reader.served_version(ref)  # discovery: the version the server serves
         if resolved is None:
             return None
         group, version = resolved
@@ -325,12 +346,7 @@ class ManagementCluster:
         return items
 
     def _read(self, ref: ResourceRef, path: str, query: list[tuple[str, Any]]) -> Obj | None:
-        state = self._state
-        response = state._get(path, query, ref)  # the live state's GET: timeouts, retries, error mapping
-        if response.status == 404:
-            return None
-        state._raise_for_status(response, ref)
-        return state._json(response, ref)
+        return self._reader.get_json(ref, path, query)  # the reader's GET: timeouts, retries, error mapping
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         """One namespaced object of a built-in kind (``secrets``), None when it does not exist.
@@ -365,7 +381,7 @@ class ManagementCluster:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._state.close()
+        self._reader.close()
 
 
 # -- sources -----------------------------------------------------------------------------------------------------------
@@ -433,12 +449,14 @@ class ManagedSource(Source):
             _paths, mapped = ctx.kubeconfig(spec.credentials_kubeconfig, f"{self.where}.credentials_kubeconfig")
             for name, context in spec.contexts.items():
                 ctx.require_context(mapped, context, f"{self.where}.contexts.{name}")
+        ctx.require_management_reader(self.where)  # after the input checks: a typo still reads as one
 
     def discover(self, ctx: SourceContext) -> list[DiscoveredCluster]:
         """Open the management cluster, let :meth:`read` list its clusters, then resolve credentials."""
         spec = self.spec
         _paths, merged = ctx.kubeconfig(spec.kubeconfig, f"{self.where}.kubeconfig")
-        mgmt = ManagementCluster(ctx.fleet_file, self.where, merged, spec.context, spec.timeout_seconds)
+        factory = ctx.require_management_reader(self.where)
+        mgmt = ManagementCluster.open(factory, ctx.fleet_file, self.where, merged, spec.context, spec.timeout_seconds)
         try:
             found = self.read(mgmt, ctx)
         finally:

@@ -42,7 +42,7 @@ from fleetcheck.registry.kubeconfig import MergedKubeconfig, merge_kubeconfigs
 from fleetcheck.registry.yamlfile import ClusterTextInvalid, ClusterTextOverBudget, load_cluster_text
 
 if TYPE_CHECKING:
-    from fleetcheck.registry.fleet import ClusterEntry
+    from fleetcheck.registry.fleet_model import ClusterEntry
 
 __all__ = [
     "CredentialError",

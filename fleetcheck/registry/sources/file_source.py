@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from fleetcheck.registry.fleet import ClusterSpec, ExplicitCluster
+from fleetcheck.registry.fleet_model import ClusterSpec, ExplicitCluster
 from fleetcheck.registry.sources.base import SourceSpec
 
 __all__ = ["FileSourceSpec", "explicit_clusters"]
