@@ -38,7 +38,8 @@ Measured, in this order:
   bytes together are set against the unsharded scan's.
 - ``--fleet-1000``: the same generator at 100 prod + 300 dev + 600 edge (+ 1
   canary), scanned serially: its time, peak RSS and time per cluster against
-  fleet-100's (about 3 GB of snapshots, and a replay server of about 18 GB).
+  fleet-100's (about 3.2 GB of snapshots; the replay server keeps their rendered bytes, about 4.5 GB
+  at start and 6 GB once its page cache has filled, and needs about 4 minutes to start).
 - ``tier1``: ``kubectl get <the same kinds> -A -o json`` once per cluster,
   one cluster after the other, cold discovery cache (the Tier-1 loop the
   project started from).
@@ -543,7 +544,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fleet-1000",
         action="store_true",
-        help="also scan fleet-1000 (100 prod + 300 dev + 600 edge + 1 canary: ~3 GB of snapshots, ~18 GB replay)",
+        help="also scan fleet-1000 (100 prod + 300 dev + 600 edge + 1 canary: ~3.2 GB of snapshots, ~6 GB replay)",
     )
     args = parser.parse_args(argv)
     for flag, values in (("--workers", args.workers), ("--shards", args.shards)):

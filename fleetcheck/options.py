@@ -37,6 +37,25 @@ def _report_formats(value: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(exc.one_line()) from None
 
 
+def _megabytes_arg(value: str) -> float:
+    """``--prefetch-mb``: a number of megabytes, 0 or more (a bad value is a usage error naming the fix)."""
+    import argparse
+    import math
+
+    try:
+        megabytes = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of megabytes: write e.g. 256") from None
+    if not math.isfinite(megabytes) or megabytes < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: write 0 (no byte bound) or a positive number, e.g. 256")
+    return megabytes
+
+
+def _megabytes(megabytes: float) -> int | None:
+    """Bytes for ``megabytes`` (MiB); None for 0, which means "no byte bound"."""
+    return int(megabytes * 1024 * 1024) or None
+
+
 #: the prefix of every pytest spelling of fleetcheck's options (``--profile`` is also pytest-profiling's)
 OPTION_PREFIX = "--fleetcheck-"
 _LEGACY: list[tuple[str, dict[str, Any]]] = []
@@ -157,7 +176,15 @@ def add_options(parser: pytest.Parser) -> None:
         type=int,
         default=16,
         metavar="N",
-        help="clusters listed at once (default 16); a serial run lists every selected cluster up front",
+        help="clusters listed ahead of the one being judged (default 16), within --prefetch-mb",
+    )
+    group.addoption(
+        "--prefetch-mb",
+        type=_megabytes_arg,
+        default=256.0,
+        metavar="MB",
+        help="API response megabytes the clusters listed ahead may hold (default 256; 0: no byte bound); "
+        "the cluster being judged is always listed, however large",
     )
     group.addoption(
         "--reference-cluster",
@@ -190,6 +217,7 @@ def run_options(config: pytest.Config) -> RunOptions:
         page_size=config.getoption("fleetcheck_page_size"),
         shard=parse_shard(shard) if shard else None,
         prefetch_workers=max(1, config.getoption("fleetcheck_fetch_workers")),
+        prefetch_bytes=_megabytes(config.getoption("fleetcheck_prefetch_mb")),
         slim_objects=not config.getoption("fleetcheck_full_objects"),
         reference_cluster=config.getoption("fleetcheck_reference_cluster"),
         facts_dir=Path(facts) if (facts := config.getoption("fleetcheck_facts")) else None,

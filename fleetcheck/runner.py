@@ -128,6 +128,7 @@ _PLUGIN_OPTIONS = frozenset(
         "--connect-timeout",
         "--exec-timeout",
         "--fetch-workers",
+        "--prefetch-mb",
         "--reference-cluster",
         "--full-objects",
         "--report-formats",

@@ -36,6 +36,7 @@ from fleetcheck.registry.fleet import ClusterEntry, Fleet, load_fleet
 from fleetcheck.registry.profile import Profile, load_profile
 from fleetcheck.registry.yamlfile import config_error_from_validation
 from fleetcheck.state.base import ClusterState, ClusterUnreachable, KindList, ServerVersion
+from fleetcheck.state.held import HeldBudget
 from fleetcheck.state.management import open_management_reader
 from fleetcheck.view import ClusterView, FleetView, PeerView
 
@@ -160,6 +161,8 @@ class RunOptions:
     shard: tuple[int, int] | None = None
     #: clusters listed at once (``--fetch-workers``); one connection per cluster, so this hides round trips
     prefetch_workers: int = 16
+    #: API response bytes the prefetch window may hold (``--prefetch-mb``; None: bounded by the count alone)
+    prefetch_bytes: int | None = 256 * 1024 * 1024
     #: keep slim projections of listed objects (:mod:`fleetcheck.state.projection`); ``--full-objects`` turns it off
     slim_objects: bool = True
     connect_timeout: float = 5.0
@@ -229,6 +232,16 @@ class RunState:
     #: the window's case order: cluster -> its position (see :meth:`prefetch_window`)
     _window: dict[str, int] = field(default_factory=dict)
     _window_names: list[str] = field(default_factory=list)
+    #: what the window holds, by count and bytes (see :mod:`fleetcheck.state.held`); made with the options
+    _held: HeldBudget | None = None
+
+    @property
+    def held(self) -> HeldBudget:
+        """The window's admission: ``--fetch-workers`` clusters ahead, ``--prefetch-mb`` of responses held."""
+        with self._lock:
+            if self._held is None:
+                self._held = HeldBudget(self.options.prefetch_workers, self.options.prefetch_bytes)
+            return self._held
 
     @property
     def fleet(self) -> Fleet:
@@ -432,6 +445,8 @@ class RunState:
                 )
             publish = self._exchange is not None and self.owns(name)
             wanted = sorted(set(kinds) | (set(self._shared_reads(name)) if publish else set()))
+            held = self.held
+            held.listing(name)
 
             def run() -> None:
                 with self._collector:
@@ -443,6 +458,7 @@ class RunState:
                             state.fetch(kind)
                         except Exception:
                             continue
+                    held.listed(name, state.held_bytes)
                     if publish:
                         self.publish(name)
                     if release:
@@ -497,6 +513,7 @@ class RunState:
         A later read of a released kind raises (:class:`~fleetcheck.state.base.KindReleased`),
         never an empty list; the facts stay in the view's cache.
         """
+        self.held.released(name)
         with self._lock:
             if name in self._released or not self.owns(name) or name not in self._states:
                 return
@@ -525,7 +542,12 @@ class RunState:
             self.prefetch(name, kinds)
 
     def prefetch_window(self, plan: Mapping[str, Iterable[str]], name: str) -> None:
-        """Queue ``name`` and the next ``prefetch_workers`` clusters of ``plan`` (cluster -> kinds, in case order).
+        """Queue ``name`` and up to ``prefetch_workers`` clusters after it in ``plan`` (cluster -> kinds, case order).
+
+        Ahead of ``name``, a cluster is queued only while the window's byte
+        budget allows it (:class:`~fleetcheck.state.held.HeldBudget`): the
+        responses held by clusters listed and not yet released, plus an
+        estimate for those still being listed, stay within ``--prefetch-mb``.
 
         The clusters' cases run grouped by cluster (the plugin orders them so),
         so a cluster is listed shortly before its cases and, released after
@@ -540,8 +562,12 @@ class RunState:
                 self._window_names = list(plan)
                 self._window = {cluster: i for i, cluster in enumerate(self._window_names)}
             at = self._window.get(name)
-            ahead = [name] if at is None else self._window_names[at : at + 1 + max(1, self.options.prefetch_workers)]
-            ahead = [cluster for cluster in ahead if cluster not in self._prefetch]  # called for every case
+            following = (
+                [] if at is None else self._window_names[at + 1 : at + 1 + max(1, self.options.prefetch_workers)]
+            )
+            if name in self._prefetch and all(cluster in self._prefetch for cluster in following):
+                return  # called for every case: the common answer costs no budget arithmetic
+        ahead = [cluster for cluster in self.held.admit(name, following) if cluster not in self._prefetch]
         for cluster in ahead:
             self.prefetch(cluster, sorted(set(plan.get(cluster, ())) | set(self._shared_reads(cluster))))
 

@@ -117,6 +117,8 @@ class KindList:
     extra: dict[str, Any] = field(default_factory=dict)
     #: the items are already slim (:mod:`fleetcheck.state.projection`), e.g. projected page by page as listed
     projected: bool = False
+    #: bytes of the API's responses this list came in (0 when not read from an API server)
+    size: int = 0
 
 
 class ClusterState(ABC):
@@ -216,6 +218,12 @@ class ClusterState(ABC):
     def fetched_kinds(self) -> dict[str, KindList | KindUnavailable]:
         """What has been fetched so far (for snapshots and diagnostics)."""
         return dict(self._cache)
+
+    @property
+    def held_bytes(self) -> int:
+        """Response bytes of the kinds listed and not released (what the prefetch window's budget counts)."""
+        with self._guard:
+            return sum(listed.size for listed in self._cache.values() if isinstance(listed, KindList))
 
     def release(self) -> None:
         """Let go of every listed object; a later :meth:`fetch` raises :class:`KindReleased`.

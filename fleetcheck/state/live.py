@@ -417,6 +417,7 @@ class LiveClusterState(ClusterState):
         read_at: datetime | None = None
         token = ""
         pages = 0
+        received = 0
         projecting = self.projection
         while True:
             query: list[tuple[str, Any]] = [("limit", self.options.page_size)]
@@ -427,6 +428,7 @@ class LiveClusterState(ClusterState):
             if response.status == 404 and pages == 1:
                 return KindList(ref, [], served=False, requests=pages)
             self._raise_for_status(response, ref)
+            received += len(response.data)
             body = self._json(response, ref)
             if read_at is None:
                 read_at = response.date
@@ -438,7 +440,7 @@ class LiveClusterState(ClusterState):
             items.extend(project_items(ref.key, page_items) if projecting else page_items)
             if not token:
                 break
-        return KindList(ref, items, served=True, read_at=read_at, requests=pages, projected=projecting)
+        return KindList(ref, items, served=True, read_at=read_at, requests=pages, projected=projecting, size=received)
 
     @property
     def version(self) -> ServerVersion:

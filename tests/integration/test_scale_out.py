@@ -254,6 +254,9 @@ def test_the_window_lists_the_next_fetch_workers_clusters_and_release_keeps_fact
     run = five_clusters
     plan = {name: ["namespaces"] for name in run.fleet.names()}
     run.prefetch_window(plan, "edge-0")
+    assert set(run._prefetch) == {"edge-0"}  # the first cluster alone, until it is weighed (state/held.py)
+    run._prefetch["edge-0"].result(timeout=30)
+    run.prefetch_window(plan, "edge-0")  # its next case
     assert set(run._prefetch) == {"edge-0", "edge-1"}  # --fetch-workers 1: one cluster ahead, no more
     run._prefetch["edge-1"].result(timeout=30)
     listed = set(run.state("edge-1").fetched_kinds())
