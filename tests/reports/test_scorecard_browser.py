@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,18 @@ ARGS = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM} (set FLEETCHECK_CHROMIUM)", allow_module_level=True)
+
+WAIT_MS = 10_000
+
+
+def _wait_open(page: Any, selector: str) -> None:
+    """Wait until the <details> is open.
+
+    A locator assertion, not ``page.wait_for_function("...")``: a string predicate is re-evaluated with eval on
+    every poll after the first, which the scorecard's CSP (no 'unsafe-eval') refuses, so that wait failed
+    whenever the first poll came before the click's handler had opened the element.
+    """
+    sync_api.expect(page.locator(selector)).to_have_attribute("open", "", timeout=WAIT_MS)
 
 
 @pytest.fixture
@@ -100,7 +113,7 @@ def test_scorecard_in_chromium(
     details = page.locator("#cluster-prod-eu-west > details")
     assert details.get_attribute("open") is None
     page.locator("#matrix-table a[href='#cluster-prod-eu-west']").click()
-    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    _wait_open(page, "#cluster-prod-eu-west > details")
     assert details.locator("article.finding").first.is_visible()
     assert details.locator(".cap").inner_text().startswith("Grade limited")
     body = details.inner_text().lower()  # h4 headings are text-transform: uppercase
@@ -108,12 +121,12 @@ def test_scorecard_in_chromium(
 
     # a failure's doc link opens the check reference
     details.locator("a.why").first.click()
-    page.wait_for_function("location.hash.startsWith('#check-')")
+    sync_api.expect(page).to_have_url(re.compile(r"#check-"), timeout=WAIT_MS)
     target = page.evaluate("decodeURIComponent(location.hash.slice(1))")
     assert page.locator(f"details[id='{target}']").get_attribute("open") is not None
 
     page.goto(html.as_uri() + "#cluster-prod-eu-west")
-    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    _wait_open(page, "#cluster-prod-eu-west > details")
     page.screenshot(path=str(tmp_path / "scorecard-cluster.png"))
     page.goto(html.as_uri())
     shot = tmp_path / "scorecard.png"
@@ -172,7 +185,7 @@ def test_usable_at_390_px(
     page, _dialogs, _outside = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(write_html(scored, tmp_path / "scorecard.html").as_uri() + "#cluster-prod-eu-west")
-    page.wait_for_function("document.querySelector('#cluster-prod-eu-west > details').open")
+    _wait_open(page, "#cluster-prod-eu-west > details")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     tracks = page.evaluate(
         "Array.from(document.querySelectorAll('.factor-bars .track, #cluster-prod-eu-west .track'))"
