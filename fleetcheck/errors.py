@@ -9,12 +9,15 @@ traceback.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from fleetcheck.core.exit_codes import EXIT_CONFIG
 from fleetcheck.core.kinds import ResourceRef
 
 # EXIT_CONFIG is defined with the other exit codes (fleetcheck.core.exit_codes); re-exported for its importers
-__all__ = ["EXIT_CONFIG", "BudgetExceeded", "ConfigError", "FleetcheckError", "KindUnavailable"]
+__all__ = ["EXIT_CONFIG", "BudgetExceeded", "ConfigError", "FleetcheckError", "KindUnavailable", "fresh"]
+
+E = TypeVar("E", bound=BaseException)
 
 
 class FleetcheckError(Exception):
@@ -62,3 +65,18 @@ class KindUnavailable(FleetcheckError):
         self.reason = reason
         self.status = status
         super().__init__(f"cannot list {ref.spec} on {cluster}: {reason}")
+
+
+def fresh(error: E) -> E:
+    """A copy of a remembered error to store or raise: same class, message and attributes; no traceback.
+
+    Why: raising a stored exception object again adds the raising frames to its ``__traceback__``, and
+    those frames keep their locals alive (a cluster's state and partial lists, pytest items) for as long
+    as the error is cached, which is the whole run: memory that grew with the fleet. An error kept for
+    later (a kind that could not be listed, a fact that could not be computed) is stored as ``fresh(exc)``
+    and raised as ``raise fresh(kept)``, so each traceback lives only as long as the handler that caught
+    it. The copy is made without calling ``__init__`` (subclasses take other arguments than ``args``).
+    """
+    copy = type(error).__new__(type(error), *error.args)
+    copy.__dict__.update(error.__dict__)
+    return copy

@@ -17,7 +17,7 @@ import pytest
 
 from fleetcheck.core.kinds import ResourceRef
 from fleetcheck.core.refs import object_ref
-from fleetcheck.errors import FleetcheckError
+from fleetcheck.errors import FleetcheckError, fresh
 from fleetcheck.facts.compare import Derive, Reading, Reference, Standard, cohort_key, cohort_label, decide
 from fleetcheck.facts.exchange import PeerFactsMissing
 from fleetcheck.facts.key import Fact, FactCache, FactInput
@@ -193,9 +193,9 @@ class PeerView(ClusterView):
                     self._shared = self._load()
                     self.state.is_live = bool(self._shared.live)
                 except FleetcheckError as exc:
-                    self._shared_error = exc
+                    self._shared_error = fresh(exc)  # without the raising frames (errors.fresh)
         if self._shared_error is not None:
-            raise self._shared_error
+            raise fresh(self._shared_error)
         return self._shared
 
     @property
@@ -217,11 +217,11 @@ class PeerView(ClusterView):
             try:
                 cached = (True, self._peer_facts().get(key))
             except FleetcheckError as exc:
-                cached = (False, exc)
+                cached = (False, fresh(exc))
             with self._facts._guard:
                 cached = self._decoded.setdefault(key, cached)
         if not cached[0]:
-            raise cached[1]
+            raise fresh(cached[1])
         value: T = cached[1]
         return value
 

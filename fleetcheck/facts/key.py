@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from fleetcheck.core.kinds import ResourceRef, parse_kind
-from fleetcheck.errors import BudgetExceeded, FleetcheckError
+from fleetcheck.errors import BudgetExceeded, FleetcheckError, fresh
 from fleetcheck.registry.fleet import DeclaredFacts
 from fleetcheck.registry.profile import Profile
 from fleetcheck.state.base import ClusterState, ServerVersion
@@ -127,10 +127,10 @@ class FactCache:
                     )
                     raise
                 except FleetcheckError as exc:
-                    self._values[fact] = _Raised(exc)
+                    self._values[fact] = _Raised(fresh(exc))  # without the raising frames (errors.fresh)
             cached = self._values[fact]
         if isinstance(cached, _Raised):
-            raise cached.error
+            raise fresh(cached.error)
         value: T = cached
         return value
 

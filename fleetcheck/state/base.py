@@ -17,7 +17,7 @@ from typing import Any
 
 from fleetcheck.core.kinds import ResourceRef, parse_kind
 from fleetcheck.core.prometheus_text import MetricSample
-from fleetcheck.errors import FleetcheckError, KindUnavailable
+from fleetcheck.errors import FleetcheckError, KindUnavailable, fresh
 from fleetcheck.state.projection import project_items
 
 __all__ = [
@@ -169,7 +169,7 @@ class ClusterState(ABC):
             if self._released:
                 kept = self._cache.get(ref.key)
                 if isinstance(kept, KindUnavailable):  # why it could not be read outlives the release
-                    raise kept
+                    raise fresh(kept)
                 raise KindReleased(f"{ref.spec} of {self.name} was released: the cluster's checks and facts are done")
             lock = self._locks.setdefault(ref.key, threading.Lock())
         with lock:
@@ -178,13 +178,13 @@ class ClusterState(ABC):
                 try:
                     cached = self._fetch(ref)
                 except KindUnavailable as exc:
-                    cached = exc
+                    cached = fresh(exc)  # kept without the frames that raised it (see fleetcheck.errors.fresh)
                 else:
                     if self.projection and not cached.projected:
                         cached = _projected(cached)
                 self._cache[ref.key] = cached
         if isinstance(cached, KindUnavailable):
-            raise cached
+            raise fresh(cached)
         return cached
 
     def list(self, kind: str | ResourceRef) -> list[Obj]:

@@ -36,7 +36,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from fleetcheck.core.kinds import ResourceRef, is_builtin
 from fleetcheck.core.prometheus_text import MetricSample, parse_samples
-from fleetcheck.errors import ConfigError
+from fleetcheck.errors import ConfigError, fresh
 from fleetcheck.redact import install_redaction, redact
 from fleetcheck.registry.kubeconfig import MergedKubeconfig
 from fleetcheck.state.base import (
@@ -478,13 +478,13 @@ class LiveClusterState(ClusterState):
         wanted = frozenset(names)
         with self._metrics_lock:
             if self._metrics_error is not None:
-                raise self._metrics_error
+                raise fresh(self._metrics_error)
             missing = wanted - self._metrics.keys()
             if missing:
                 try:
                     data = self._read_metrics()
                 except MetricsUnavailable as exc:
-                    self._metrics_error = exc
+                    self._metrics_error = fresh(exc)  # without the raising frames (errors.fresh)
                     raise
                 self._metrics.update(parse_samples(data, missing).samples)
             return {name: self._metrics[name] for name in wanted}
