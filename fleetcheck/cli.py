@@ -88,7 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="scan the fleet (pytest underneath; unknown args go to pytest)",
         description="Scan every cluster of the fleet and write reports. Arguments fleetcheck "
         "does not know are passed to pytest (e.g. -n auto, -k quota, -x); -q prints just the summary, "
-        "-v adds pytest's line per case.",
+        "-v adds pytest's line per case. It also hands on the plugin's own options: --reference-cluster NAME, "
+        "--report-formats LIST, --no-reports, --check-timeout S, --cluster-timeout S, --exec-timeout S, "
+        "--connect-timeout S, --read-timeout S, --page-size N, --fetch-workers N, --prefetch-mb MB, "
+        "--full-objects, --pushgateway URL (README, the table of 'fleetcheck run' and plain pytest).",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -107,6 +107,16 @@ def test_version_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> No
     assert len(err) == 1 and err[0].startswith("fleetcheck: error: ") and "fleetcheck --help" in err[0]
 
 
+def test_run_help_names_every_plugin_option_it_hands_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """``fleetcheck run`` accepts the plugin's options by their short names; its help must say which."""
+    from fleetcheck.runner import _PLUGIN_OPTIONS
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = set(re.findall(r"--[a-z][a-z-]+", capsys.readouterr().out.replace("\n", " ")))
+    assert not _PLUGIN_OPTIONS - shown, f"missing from 'fleetcheck run --help': {sorted(_PLUGIN_OPTIONS - shown)}"
+
+
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-m", "fleetcheck.cli", "checks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path
