@@ -92,6 +92,24 @@ def _append(root: Path, module: str, text: str) -> None:
             "only the CLI imports the demo fleet and the replay server BROKEN",
             id="a-report-imports-the-demo",
         ),
+        pytest.param(
+            "session/records.py",
+            "def _peek():\n    from fleetcheck.plugin import scored_document\n\n    return scored_document\n",
+            "fleetcheck.session is not allowed to import fleetcheck.plugin",
+            id="session-imports-the-plugin",
+        ),
+        pytest.param(
+            "xdist_scheduling.py",
+            "from fleetcheck.session.cases import cluster_of  # noqa: E402",
+            "fleetcheck.xdist_scheduling is not allowed to import fleetcheck.session",
+            id="the-scheduler-imports-the-session",
+        ),
+        pytest.param(
+            "session/finish.py",
+            "from fleetcheck.demo import planted  # noqa: E402",
+            "only the CLI imports the demo fleet and the replay server BROKEN",
+            id="the-session-imports-the-demo",
+        ),
     ],
 )
 def test_a_broken_rule_is_named(package_copy: Path, module: str, added: str, says: str) -> None:
