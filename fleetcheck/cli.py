@@ -30,6 +30,7 @@ from fleetcheck.core.exit_codes import (
     EXIT_UNDECIDED,
 )
 from fleetcheck.core.grades import GATE_GRADES
+from fleetcheck.core.plugin_options import plugin_options_help
 from fleetcheck.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -88,10 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="scan the fleet (pytest underneath; unknown args go to pytest)",
         description="Scan every cluster of the fleet and write reports. Arguments fleetcheck "
         "does not know are passed to pytest (e.g. -n auto, -k quota, -x); -q prints just the summary, "
-        "-v adds pytest's line per case. It also hands on the plugin's own options: --reference-cluster NAME, "
-        "--report-formats LIST, --no-reports, --check-timeout S, --cluster-timeout S, --exec-timeout S, "
-        "--connect-timeout S, --read-timeout S, --page-size N, --fetch-workers N, --prefetch-mb MB, "
-        "--full-objects, --pushgateway URL (README, the table of 'fleetcheck run' and plain pytest).",
+        "-v adds pytest's line per case.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -133,6 +131,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--facts-wait", type=float, metavar="S", help="seconds to wait for another shard's facts (default 600)"
+    )
+    declared = {option for action in run._actions for option in action.option_strings}
+    run.description = (
+        f"{run.description} It also hands on the plugin's own options: {plugin_options_help(declared)} "
+        "(README, the table of 'fleetcheck run' and plain pytest)."
     )
 
     diff = sub.add_parser("diff", help="what changed between two runs: new, fixed, unchanged findings per cluster")

@@ -20,6 +20,7 @@ import pytest
 
 from fleetcheck.catalog import check_dirs
 from fleetcheck.core.exit_codes import signal_exit_code
+from fleetcheck.core.plugin_options import PLUGIN_OPTIONS
 from fleetcheck.errors import EXIT_CONFIG, ConfigError
 from fleetcheck.gate import GateResult, evaluate_gate
 from fleetcheck.results import ResultsDocument
@@ -113,33 +114,10 @@ class PassthroughUsageError(ConfigError):
         )
 
 
-#: the plugin's options ``fleetcheck run`` accepts by their short names and hands on to pytest
-_PLUGIN_OPTIONS = frozenset(
-    {
-        "--no-reports",
-        "--cluster-timeout",
-        "--check-timeout",
-        "--pushgateway",
-        "--page-size",
-        "--shard",
-        "--facts",
-        "--facts-wait",
-        "--read-timeout",
-        "--connect-timeout",
-        "--exec-timeout",
-        "--fetch-workers",
-        "--prefetch-mb",
-        "--reference-cluster",
-        "--full-objects",
-        "--report-formats",
-    }
-)
-
-
 def _prefixed(arg: str) -> str:
     """``--page-size=5`` -> ``--fleetcheck-page-size=5``: the plugin's pytest spelling; other args unchanged."""
     name, sep, value = arg.partition("=")
-    return f"--fleetcheck-{name[2:]}{sep}{value}" if name in _PLUGIN_OPTIONS else arg
+    return f"--fleetcheck-{name[2:]}{sep}{value}" if name in PLUGIN_OPTIONS else arg
 
 
 def pytest_args_for(

@@ -9,6 +9,7 @@
 - :mod:`fleetcheck.core.grades`: the letter grades and their thresholds;
 - :mod:`fleetcheck.core.version`: ``__version__``;
 - :mod:`fleetcheck.core.prometheus_text`: the Prometheus text format, parsed.
+- :mod:`fleetcheck.core.plugin_options`: the plugin options ``fleetcheck run`` hands on to pytest.
 
 :mod:`fleetcheck.errors` (errors and exit codes), :mod:`fleetcheck.redact`
 and :mod:`fleetcheck.paths` belong to this layer too and stay at the top of

@@ -109,12 +109,31 @@ def test_version_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_run_help_names_every_plugin_option_it_hands_on(capsys: pytest.CaptureFixture[str]) -> None:
     """``fleetcheck run`` accepts the plugin's options by their short names; its help must say which."""
-    from fleetcheck.runner import _PLUGIN_OPTIONS
+    from fleetcheck.core.plugin_options import PLUGIN_OPTIONS
 
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     shown = set(re.findall(r"--[a-z][a-z-]+", capsys.readouterr().out.replace("\n", " ")))
-    assert not _PLUGIN_OPTIONS - shown, f"missing from 'fleetcheck run --help': {sorted(_PLUGIN_OPTIONS - shown)}"
+    assert not PLUGIN_OPTIONS - shown, f"missing from 'fleetcheck run --help': {sorted(PLUGIN_OPTIONS - shown)}"
+
+
+def test_the_handed_on_options_are_the_plugins_with_its_metavars(tmp_path: Path) -> None:
+    """Each name ``fleetcheck run`` hands on is a ``--fleetcheck-`` option of the plugin, with the same metavar."""
+    from fleetcheck.core.plugin_options import PLUGIN_OPTION_METAVARS
+
+    helped = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:randomly"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert helped.returncode == 0, helped.stderr[-2000:]
+    plugin = dict(re.findall(r"^\s+--fleetcheck-([a-z-]+)(?:=(\S+))?", helped.stdout, re.MULTILINE))
+    for name, metavar in PLUGIN_OPTION_METAVARS.items():
+        assert name.removeprefix("--") in plugin, f"{name} is not an option of the plugin"
+        assert plugin[name.removeprefix("--")] == metavar, f"{name}: the plugin shows {plugin[name[2:]]!r}"
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:

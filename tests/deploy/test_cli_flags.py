@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetcheck.runner import _PLUGIN_OPTIONS  # the plugin's options 'fleetcheck run' takes by their short names
+from fleetcheck.core.plugin_options import PLUGIN_OPTIONS  # what 'fleetcheck run' takes by short names
 from tests.deploy.kit import (
     DOCKERFILE,
     DOCS,
@@ -114,7 +114,7 @@ def test_invocation_parses(where: str, words: list[str]) -> None:
     passthrough = [a for a in unknown if a.startswith("-")]
     for flag in passthrough:
         assert flag not in known
-        if flag in _PLUGIN_OPTIONS:  # 'fleetcheck run' hands it to the plugin as --fleetcheck-<name>
+        if flag in PLUGIN_OPTIONS:  # 'fleetcheck run' hands it to the plugin as --fleetcheck-<name>
             continue
         assert flag in PYTEST_PASSTHROUGH, f"{where}: {flag} is neither a 'fleetcheck run' option nor allow-listed"
         provider = PYTEST_PASSTHROUGH[flag]
@@ -125,6 +125,6 @@ def test_run_options_used_are_real_run_options() -> None:
     """The flags the kit relies on, named explicitly (a parser change must fail here, not in production)."""
     run = option_strings(subcommands()["run"])
     used = {w.split("=")[0] for _, words in INVOCATIONS if words[0] == "run" for w in words if w.startswith("--")}
-    assert used <= run | _PLUGIN_OPTIONS, sorted(used - run - _PLUGIN_OPTIONS)
+    assert used <= run | PLUGIN_OPTIONS, sorted(used - run - PLUGIN_OPTIONS)
     assert {"--fleet", "--cluster", "--fail-on", "--baseline", "--shard", "--report-dir"} <= used
     assert REPO.joinpath("fleetcheck", "cli.py").is_file()
