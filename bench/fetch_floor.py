@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,18 +34,15 @@ from kubernetes import client as k8s_client
 from kubernetes.config import kube_config
 
 from fleetcheck.core.kinds import parse_kind
+from fleetcheck.state.live import CONFIG_LOAD_LOCK
 
 __all__ = ["main"]
 
 
-#: the client writes a context's CA to a temporary file it shares by content between loads; loading two contexts
-#: at once can hand one thread a file the other is still writing (fleetcheck opens its states one at a time too)
-_LOAD_LOCK = threading.Lock()
-
-
 def _client(config: dict[str, Any], context: str) -> k8s_client.ApiClient:
     configuration = k8s_client.Configuration()
-    with _LOAD_LOCK:
+    # the client may hand a thread a CA temp file another is still writing: load as fleetcheck does, one at a time
+    with CONFIG_LOAD_LOCK:
         kube_config.load_kube_config_from_dict(
             config, context=context, client_configuration=configuration, persist_config=False
         )

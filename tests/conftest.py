@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +31,31 @@ def isolated_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     return home
+
+
+@pytest.fixture
+def slow_ca_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's own temp-file steps for certificate data (name the file, remember it, then write), slowed.
+
+    The ``kubernetes`` client shares one temp file per content and records its name before writing it, so a
+    second load of the same CA in another thread can be handed the file while it is still empty. The sleep
+    widens that window from microseconds to 50 ms: code that loads contexts from threads without
+    :data:`fleetcheck.state.live.CONFIG_LOAD_LOCK` then fails every time instead of once in a few hundred runs.
+    """
+    from kubernetes.config import kube_config
+
+    def slow_writer(content: str | bytes, temp_file_path: str | None = None, force_recreate: bool = False) -> str:
+        key = str(content)
+        if not force_recreate and key in kube_config._temp_files:
+            return str(kube_config._temp_files[key])
+        fd, name = tempfile.mkstemp(dir=temp_file_path)
+        os.close(fd)
+        kube_config._temp_files[key] = name
+        time.sleep(0.05)
+        Path(name).write_bytes(content.encode() if isinstance(content, str) else content)
+        return name
+
+    monkeypatch.setattr(kube_config, "_create_temp_file_with_content", slow_writer)
 
 
 #: real cluster captures and upstream manifests, beside the repo (never copied into it)

@@ -8,7 +8,7 @@ header. Nothing here can write: the only verb used is GET.
 
 Credentials are made ready by :mod:`fleetcheck.state.user_credentials`
 before the client loads the kubeconfig (tokenFile read, exec plugin run with
-``--exec-timeout``, outside :data:`_CONFIG_LOAD_LOCK`), so the client's own
+``--exec-timeout``, outside :data:`CONFIG_LOAD_LOCK`), so the client's own
 exec provider never runs and one cluster's hanging plugin never holds the
 lock the others load under. Every text the API server sends back that goes
 into a message passes through :func:`fleetcheck.redact.redact`: a proxy that
@@ -59,7 +59,7 @@ _RETRYABLE_STATUS = {429, 503}
 #: The client writes certificate data to temporary files it shares between loads by content, naming the file
 #: before writing it: two contexts loaded at once (a thread pool opening clusters) could hand one of them an empty
 #: CA file ("no certificate or crl found"). Loading takes milliseconds; one at a time.
-_CONFIG_LOAD_LOCK = threading.Lock()
+CONFIG_LOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ class LiveClusterState(ClusterState):
         # outside the lock: an exec plugin may take up to --exec-timeout, and only this cluster waits for it
         prepared = prepare_context(kubeconfig, context, exec_timeout=self.options.exec_timeout)
         try:
-            with _CONFIG_LOAD_LOCK:
+            with CONFIG_LOAD_LOCK:
                 kube_config.load_kube_config_from_dict(
                     prepared.config, context=context, client_configuration=configuration, persist_config=False
                 )

@@ -22,6 +22,7 @@ from kubernetes import config as k8s_config
 
 from fleetcheck.core.kinds import ref_for_object
 from fleetcheck.replay import ReplayServer
+from fleetcheck.state.live import CONFIG_LOAD_LOCK
 from fleetcheck.state.snapshot_model import Snapshot
 
 Obj = dict[str, Any]
@@ -447,13 +448,20 @@ class ClientFactory(Protocol):
 
 @pytest.fixture
 def api_client(kubeconfig: Path) -> Iterator[ClientFactory]:
-    """``api_client(context)``: an official client for one replayed cluster, no retries, closed after."""
+    """``api_client(context)``: an official client for one replayed cluster, no retries, closed after.
+
+    Safe to call from threads: contexts load one at a time, as :class:`LiveClusterState` loads them.
+    """
     made: list[k8s.ApiClient] = []
 
     def factory(context: str, path: Path | None = None) -> k8s.ApiClient:
         configuration = k8s.Configuration()
         configuration.retries = 0
-        api = k8s_config.new_client_from_config(str(path or kubeconfig), context, client_configuration=configuration)
+        # the lock fleetcheck loads under: the client may hand a thread a CA temp file not yet written
+        with CONFIG_LOAD_LOCK:
+            api = k8s_config.new_client_from_config(
+                str(path or kubeconfig), context, client_configuration=configuration
+            )
         made.append(api)
         return api
 

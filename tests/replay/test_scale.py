@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,6 +47,23 @@ def test_twenty_clusters_in_one_process(tmp_path: Path, api_client: ClientFactor
         per_cluster = {r.cluster for r in server.request_log if r.path == "/api/v1/pods"}
         assert per_cluster == set(urls)
     assert start_seconds < 20, f"starting 20 clusters took {start_seconds:.1f}s"
+
+
+def test_clients_made_from_threads_each_get_their_whole_ca_file(
+    kubeconfig: Path, api_client: ClientFactory, slow_ca_writer: None
+) -> None:
+    """Every replayed cluster shares one CA: clients made at once must not be handed its temp file half-written."""
+    contexts = [c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]] * 2
+    assert len(contexts) >= 4
+    barrier = threading.Barrier(len(contexts))
+
+    def ca_size(context: str) -> int:
+        barrier.wait(10)
+        return Path(str(api_client(context).configuration.ssl_ca_cert)).stat().st_size
+
+    with ThreadPoolExecutor(max_workers=len(contexts)) as pool:
+        sizes = list(pool.map(ca_size, contexts))
+    assert all(size > 0 for size in sizes), sizes
 
 
 def test_only_loopback_hosts() -> None:

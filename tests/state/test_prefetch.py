@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,32 +144,15 @@ def test_peers_not_queued_are_listed_for_the_comparison(three_snapshots: list[st
     run.close()
 
 
-def test_clusters_opened_at_once_each_get_their_whole_ca_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clusters_opened_at_once_each_get_their_whole_ca_file(tmp_path: Path, slow_ca_writer: None) -> None:
     """The client names a shared CA temp file before writing it; clusters opened from a pool never see it empty."""
     import base64
     import secrets
-    import tempfile
-    import time
     from concurrent.futures import ThreadPoolExecutor
-
-    from kubernetes.config import kube_config
 
     from fleetcheck.registry.kubeconfig import merge_kubeconfigs
     from fleetcheck.state.live import LiveClusterState
 
-    def slow_writer(content: str | bytes, temp_file_path: str | None = None, force_recreate: bool = False) -> str:
-        """The client's own order of steps (remember the name, then write), with the write made slow."""
-        key = str(content)
-        if not force_recreate and key in kube_config._temp_files:
-            return str(kube_config._temp_files[key])
-        fd, name = tempfile.mkstemp(dir=temp_file_path)
-        os.close(fd)
-        kube_config._temp_files[key] = name
-        time.sleep(0.05)
-        Path(name).write_bytes(content.encode() if isinstance(content, str) else content)
-        return name
-
-    monkeypatch.setattr(kube_config, "_create_temp_file_with_content", slow_writer)
     ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\n{secrets.token_hex(256)}\n".encode()).decode()
     names = [f"c{i}" for i in range(8)]
     path = tmp_path / "kubeconfig"
