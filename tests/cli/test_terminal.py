@@ -132,8 +132,9 @@ def test_the_handed_on_options_are_the_plugins_with_its_metavars(tmp_path: Path)
     assert helped.returncode == 0, helped.stderr[-2000:]
     plugin = dict(re.findall(r"^\s+--fleetcheck-([a-z-]+)(?:=(\S+))?", helped.stdout, re.MULTILINE))
     for name, metavar in PLUGIN_OPTION_METAVARS.items():
-        assert name.removeprefix("--") in plugin, f"{name} is not an option of the plugin"
-        assert plugin[name.removeprefix("--")] == metavar, f"{name}: the plugin shows {plugin[name[2:]]!r}"
+        short = name.removeprefix("--")
+        assert short in plugin, f"{name} is not an option of the plugin"
+        assert plugin[short] == metavar, f"{name}: the plugin shows {plugin[short]!r}"
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
